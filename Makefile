@@ -1,0 +1,49 @@
+# shequ — two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: demo test test-pg lint typecheck bench messages serve clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+messages: $(STAMP)
+	cd src/shequ && ../../$(BIN)/shequ compilemessages --ignore=.venv >/dev/null
+
+demo: $(STAMP) messages
+	$(BIN)/shequ migrate --no-input
+	$(BIN)/shequ import_divisions --shanghai
+	$(BIN)/shequ import_boundaries --district-polygons
+	$(BIN)/shequ seed --scale demo
+	$(BIN)/shequ demo_accounts
+	$(BIN)/shequ collectstatic --no-input --verbosity 0
+	$(BIN)/shequ runserver $(HOST):$(PORT)
+
+test: $(STAMP) messages
+	$(BIN)/pytest -q
+
+test-pg: $(STAMP) messages
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var

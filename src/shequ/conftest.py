@@ -1,0 +1,10 @@
+"""Shared fixtures for the whole suite."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _english_off(settings):  # keep tests language-stable: zh-hans is the default
+    settings.LANGUAGE_CODE = "zh-hans"

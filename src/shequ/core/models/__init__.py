@@ -1,0 +1,3 @@
+from .audit import AccessLog, AppendOnlyError, Event
+
+__all__ = ["AccessLog", "AppendOnlyError", "Event"]
