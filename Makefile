@@ -19,10 +19,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# Translations: edit src/shequ/locale/en/LC_MESSAGES/django.po, then `make messages` (needs GNU gettext);
+# the compiled .mo is committed so that a fresh machine needs no gettext.
 messages: $(STAMP)
-	cd src/shequ && ../../$(BIN)/shequ compilemessages --ignore=.venv >/dev/null
+	cd src/shequ && ../../$(BIN)/shequ makemessages -l en --ignore=tests --no-obsolete && ../../$(BIN)/shequ compilemessages
 
-demo: $(STAMP) messages
+demo: $(STAMP)
 	$(BIN)/shequ migrate --no-input
 	$(BIN)/shequ import_divisions --shanghai
 	$(BIN)/shequ import_boundaries --district-polygons
@@ -31,10 +33,10 @@ demo: $(STAMP) messages
 	$(BIN)/shequ collectstatic --no-input --verbosity 0
 	$(BIN)/shequ runserver $(HOST):$(PORT)
 
-test: $(STAMP) messages
+test: $(STAMP)
 	$(BIN)/pytest -q
 
-test-pg: $(STAMP) messages
+test-pg: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest -q
 
 lint: $(STAMP)
