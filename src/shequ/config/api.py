@@ -37,7 +37,7 @@ def _error(request: HttpRequest, status: int, code: str, message: str, **extra: 
 @api.exception_handler(ApiError)
 def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
     extra = {"field": exc.field} if exc.field else {}
-    return _error(request, exc.status, exc.code, exc.message, **extra)
+    return _error(request, exc.http_status, exc.code, exc.message, **extra)
 
 
 @api.exception_handler(NinjaValidationError)

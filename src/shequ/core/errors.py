@@ -6,7 +6,7 @@ from __future__ import annotations
 class ApiError(Exception):
     """An error with a stable machine code, a human message and, where it applies, the field."""
 
-    status = 400
+    http_status = 400
 
     def __init__(self, message: str, *, code: str = "bad_request", field: str = "", status: int | None = None):
         super().__init__(message)
@@ -14,4 +14,4 @@ class ApiError(Exception):
         self.code = code
         self.field = field
         if status is not None:
-            self.status = status
+            self.http_status = status
