@@ -1,3 +1,18 @@
 from .audit import AccessLog, AppendOnlyError, Event
+from .calendar import CalendarDay, CalendarDayKind, CalendarSource, CalendarVersion, CalendarYear, Unit
+from .deadlines import Deadline, DeadlinePause, DeadlineState
 
-__all__ = ["AccessLog", "AppendOnlyError", "Event"]
+__all__ = [
+    "AccessLog",
+    "AppendOnlyError",
+    "CalendarDay",
+    "CalendarDayKind",
+    "CalendarSource",
+    "CalendarVersion",
+    "CalendarYear",
+    "Deadline",
+    "DeadlinePause",
+    "DeadlineState",
+    "Event",
+    "Unit",
+]
