@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "shequ.core",
     "shequ.places",
     "shequ.accounts",
+    "shequ.registry",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class RegistryConfig(AppConfig):
+    name = "shequ.registry"
+    label = "registry"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from .scopes import register_registry_scopes
+
+        register_registry_scopes()
