@@ -41,7 +41,9 @@ class Division(models.Model):
     name = models.CharField(max_length=100)
     level = models.CharField(max_length=16, choices=DivisionLevel.choices)
     kind = models.CharField(max_length=32, choices=DivisionKind.choices, default=DivisionKind.OTHER)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     path = models.CharField(max_length=128, db_index=True)
     # Units that disappeared from a later division file are retired, never deleted silently.
     is_active = models.BooleanField(default=True)
@@ -51,9 +53,15 @@ class Division(models.Model):
     class Meta:
         ordering: ClassVar = ["code"]
         constraints: ClassVar = [
-            models.CheckConstraint(condition=Q(level__in=DivisionLevel.values), name="places_division_level_valid"),
-            models.CheckConstraint(condition=Q(kind__in=DivisionKind.values), name="places_division_kind_valid"),
-            models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{12}$"), name="places_division_code_12_digits"),
+            models.CheckConstraint(
+                condition=Q(level__in=DivisionLevel.values), name="places_division_level_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=DivisionKind.values), name="places_division_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[0-9]{12}$"), name="places_division_code_12_digits"
+            ),
         ]
         indexes: ClassVar = [models.Index(fields=["level", "parent"], name="places_div_level_parent_idx")]
 
@@ -93,7 +101,9 @@ class Compound(models.Model):
     committee = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="compounds")
     grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.SET_NULL, related_name="compounds")
     path = models.CharField(max_length=160, db_index=True)
-    housing_type = models.CharField(max_length=24, choices=HousingType.choices, default=HousingType.COMMERCIAL)
+    housing_type = models.CharField(
+        max_length=24, choices=HousingType.choices, default=HousingType.COMMERCIAL
+    )
     is_walled = models.BooleanField(default=True)
     has_property_manager = models.BooleanField(default=True)
     is_rural_homestead = models.BooleanField(default=False)
@@ -162,3 +172,43 @@ class House(models.Model):
 
     def __str__(self) -> str:
         return f"{self.building} {self.unit}{self.room}"
+
+
+class PlaceImportKind(models.TextChoices):
+    DIVISIONS = "divisions", _("区划代码")
+    BOUNDARIES = "boundaries", _("边界")
+
+
+class PlaceImport(models.Model):
+    """One run of a division or boundary import: the subject of its summary event."""
+
+    kind = models.CharField(max_length=16, choices=PlaceImportKind.choices)
+    source = models.CharField(max_length=255)
+    imported_at = models.DateTimeField()
+    summary = models.JSONField(default=dict)
+
+    class Meta:
+        ordering: ClassVar = ["-imported_at"]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(kind__in=PlaceImportKind.values), name="places_import_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.source} @ {self.imported_at:%Y-%m-%d %H:%M}"
+
+
+class GeoRevision(models.Model):
+    """A counter bumped by every service that changes what ``locate()`` answers (boundaries, compound
+    locations, names, activity). Each process compares it with the revision its index was built from:
+    one indexed primary-key read per request, a rebuild only after a change."""
+
+    key = models.CharField(max_length=32, primary_key=True)
+    revision = models.PositiveBigIntegerField(default=0)
+    # A fresh random token per change: a rolled-back change can never be mistaken for a later one.
+    token = models.CharField(max_length=32, default="")
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}@{self.revision}"
