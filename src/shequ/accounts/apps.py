@@ -10,3 +10,4 @@ class AccountsConfig(AppConfig):
         from . import scopes
 
         scopes.register_place_scopes()
+        scopes.register_account_scopes()

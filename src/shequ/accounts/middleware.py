@@ -10,6 +10,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import urlencode
 
 from .security import second_factor_satisfied
 
@@ -34,13 +35,26 @@ class SessionLifetimeMiddleware:
         return self.get_response(request)
 
 
-# Paths a signed-in staff member may use before the second factor is verified.
-_OPEN_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/api/")
+# Paths a signed-in staff member may use before the second factor is verified. The API is open here
+# because it refuses unverified sessions itself (``api_auth.VerifiedSessionAuth``) with a JSON 401.
+_OPEN_PREFIXES = ("/static/", "/i18n/", "/api/", "/favicon.ico")
+_OPEN_URL_NAMES = (
+    "accounts:login",
+    "accounts:logout",
+    "accounts:otp_verify",
+    "accounts:otp_enrol",
+    "accounts:password_changed",
+)
+
+
+def _open_paths() -> frozenset[str]:
+    return frozenset(reverse(name) for name in _OPEN_URL_NAMES)
 
 
 class RequireSecondFactorMiddleware:
     """Staff who have signed in with a password but not yet with TOTP may only reach the sign-in,
-    verification and enrolment pages (the API refuses them itself)."""
+    verification and enrolment pages; everything else (the Django admin included) sends them to
+    verification, keeping where they were going in ``next``."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -50,7 +64,9 @@ class RequireSecondFactorMiddleware:
         if (
             user.is_authenticated
             and not request.path.startswith(_OPEN_PREFIXES)
+            and request.path not in _open_paths()
             and not second_factor_satisfied(request, user)
         ):
-            return redirect(f"{reverse('accounts:otp_verify')}?next={request.get_full_path()}")
+            target = reverse("accounts:otp_verify")
+            return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)

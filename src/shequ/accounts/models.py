@@ -59,7 +59,9 @@ class Organisation(models.Model):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=32, choices=OrganisationKind.choices)
     code = models.CharField(max_length=32, unique=True)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="branches")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="branches"
+    )
     division = models.ForeignKey(
         Division, null=True, blank=True, on_delete=models.PROTECT, related_name="organisations"
     )
@@ -70,7 +72,9 @@ class Organisation(models.Model):
     class Meta:
         ordering: ClassVar = ["name"]
         constraints: ClassVar = [
-            models.CheckConstraint(condition=Q(kind__in=OrganisationKind.values), name="accounts_org_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=OrganisationKind.values), name="accounts_org_kind_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -110,7 +114,9 @@ class Membership(models.Model):
     division = models.ForeignKey(
         Division, null=True, blank=True, on_delete=models.PROTECT, related_name="memberships"
     )
-    grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.PROTECT, related_name="memberships")
+    grid = models.ForeignKey(
+        Grid, null=True, blank=True, on_delete=models.PROTECT, related_name="memberships"
+    )
     organisation = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="memberships"
     )

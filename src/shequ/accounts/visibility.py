@@ -5,12 +5,16 @@ through ``access_by_id()``. A record outside the user's scope is indistinguishab
 both raise ``Http404``.
 
 Scope comes only from active memberships:
-- a membership at a division sees that division's subtree (its ``path`` prefix) and, for navigation,
+- a staff membership at a division sees that division's subtree (its ``path`` prefix) and, for navigation,
   the division's ancestors (names only: the tree itself is public statistical data);
 - a membership at a grid sees what lies in the grid, and the grid's ancestors for navigation;
 - a membership at an organisation sees what is linked to the organisation (each model says how) and,
   for place records, the organisation's own area;
-- a city administrator at the city node sees everything below the city.
+- a city administrator at the city node sees everything below the city;
+- a resident's or volunteer's membership gives no subtree of records: it places the person in the
+  tree (``home_paths``) for navigation and for the public place records of their neighbourhood
+  (rules with ``home_area``); residents see their own records through each model's ``personal``
+  rule and what is public (DOMAIN.md §2).
 
 Apps register how their models are scoped with ``register_scope`` (in ``AppConfig.ready``), so this
 module never imports a domain app.
@@ -22,9 +26,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 M = TypeVar("M", bound=models.Model)
 
@@ -40,6 +46,8 @@ class Scope:
     organisation_ids: tuple[int, ...] = ()
     organisation_paths: tuple[str, ...] = ()
     roles: frozenset[str] = field(default_factory=frozenset)
+    # Where residents and volunteers live or serve: navigation only, never a subtree of records.
+    home_paths: tuple[str, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -48,7 +56,7 @@ class Scope:
     def ancestor_codes(self) -> set[str]:
         """Codes of every division on the way down to each membership node (for navigation)."""
         codes: set[str] = set()
-        for path in (*self.division_paths, *self.grid_paths, *self.organisation_paths):
+        for path in (*self.division_paths, *self.grid_paths, *self.organisation_paths, *self.home_paths):
             codes.update(part for part in path.split("/") if part and not part.startswith("g"))
         return codes
 
@@ -61,8 +69,15 @@ class ScopeRule:
     ``grid``: lookup of the record's grid id, when records can be narrowed to a grid.
     ``organisation``: a function from organisation ids to a ``Q`` selecting records linked to them.
     ``personal``: a function from a user id to a ``Q`` selecting the user's own records (residents).
-    ``navigable``: ancestors of the user's nodes are visible too (the division tree only).
+    ``navigable``: ancestors of the user's nodes are visible too (the division tree, the registry of
+    organisations).
     ``code``: lookup of the record's division code, used with ``navigable``.
+    ``also_paths``: further place-path lookups matched like ``path`` (a record that can hang from
+    more than one kind of node, such as a membership).
+    ``organisation_area``: members of an organisation also see the records of the organisation's own
+    area (place records). Off by default: departments see what is linked to them, not their area.
+    ``home_area``: residents and volunteers see the records below their own node (the public place
+    tree of their neighbourhood). Off by default: they never see other people's records.
     """
 
     path: str
@@ -71,6 +86,13 @@ class ScopeRule:
     personal: Callable[[int], Q] | None = None
     navigable: bool = False
     code: str | None = None
+    also_paths: tuple[str, ...] = ()
+    organisation_area: bool = False
+    home_area: bool = False
+
+    @property
+    def path_lookups(self) -> tuple[str, ...]:
+        return (self.path, *self.also_paths)
 
 
 _RULES: dict[type[models.Model], ScopeRule] = {}
@@ -99,8 +121,14 @@ def scope_of(user: Any) -> Scope:
         return cached
     from .models import Membership  # local: models import places, keep import graph flat at load
 
+    today = timezone.localdate()
+
     rows = (
         Membership.objects.filter(user=user, is_active=True)
+        .filter(
+            Q(starts_on__isnull=True) | Q(starts_on__lte=today),
+            Q(ends_on__isnull=True) | Q(ends_on__gte=today),
+        )
         .select_related("division", "grid", "organisation__division")
         .only(
             "role",
@@ -116,9 +144,15 @@ def scope_of(user: Any) -> Scope:
     grid_paths: list[str] = []
     organisation_ids: list[int] = []
     organisation_paths: list[str] = []
+    home_paths: list[str] = []
     roles: set[str] = set()
     for m in rows:
         roles.add(m.role)
+        if m.role in _NON_STAFF_ROLES:
+            node_path = _node_path(m)
+            if node_path:
+                home_paths.append(node_path)
+            continue
         if m.division is not None:
             division_paths.append(m.division.path)
         elif m.grid is not None:
@@ -136,9 +170,25 @@ def scope_of(user: Any) -> Scope:
         organisation_ids=tuple(sorted(set(organisation_ids))),
         organisation_paths=tuple(sorted(set(organisation_paths))),
         roles=frozenset(roles),
+        home_paths=tuple(sorted(set(home_paths))),
     )
     setattr(user, _SCOPE_ATTR, scope)
     return scope
+
+
+# Roles that place a person in the tree without giving them the subtree (kept in sync with
+# ``security.NON_STAFF_ROLES``; plain strings so that this module imports no models at load).
+_NON_STAFF_ROLES = frozenset({"resident", "volunteer"})
+
+
+def _node_path(membership: Any) -> str:
+    if membership.division is not None:
+        return str(membership.division.path)
+    if membership.grid is not None:
+        return str(membership.grid.path)
+    if membership.organisation is not None and membership.organisation.division is not None:
+        return str(membership.organisation.division.path)
+    return ""
 
 
 def forget_scope(user: Any) -> None:
@@ -147,24 +197,32 @@ def forget_scope(user: Any) -> None:
         delattr(user, _SCOPE_ATTR)
 
 
+def _below(rule: ScopeRule, paths: tuple[str, ...]) -> Q:
+    """Records whose place path (under any of the rule's lookups) lies below one of ``paths``."""
+    q = Q(pk__in=[])
+    for path in paths:
+        for lookup in rule.path_lookups:
+            q |= Q(**{f"{lookup}__startswith": path})
+    return q
+
+
 def scope_q(scope: Scope, rule: ScopeRule) -> Q:
     """The filter that keeps exactly the records ``scope`` may see under ``rule``."""
-    q = Q(pk__in=[])
-    for path in scope.division_paths:
-        q |= Q(**{f"{rule.path}__startswith": path})
+    q = _below(rule, scope.division_paths)
     if scope.grid_ids:
         if rule.grid is not None:
             q |= Q(**{f"{rule.grid}__in": scope.grid_ids})
         else:
             # Records that cannot be narrowed to a grid: a grid worker sees only the grid's own
             # place (its path), never the whole committee.
-            for path in scope.grid_paths:
-                q |= Q(**{f"{rule.path}__startswith": path})
+            q |= _below(rule, scope.grid_paths)
     if scope.organisation_ids:
         if rule.organisation is not None:
             q |= rule.organisation(scope.organisation_ids)
-        for path in scope.organisation_paths:
-            q |= Q(**{f"{rule.path}__startswith": path})
+        if rule.organisation_area:
+            q |= _below(rule, scope.organisation_paths)
+    if rule.home_area:
+        q |= _below(rule, scope.home_paths)
     if rule.personal is not None and scope.user_id is not None:
         q |= rule.personal(scope.user_id)
     if rule.navigable and rule.code is not None:
@@ -187,17 +245,19 @@ def access_by_id(queryset: QuerySet[M], pk: Any, user: Any) -> M:
     """Fetch one record the user may see; missing and forbidden both raise ``Http404``."""
     try:
         return visible(queryset, user).get(pk=pk)
-    except (queryset.model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
 
 def access_by_lookup(queryset: QuerySet[M], user: Any, **lookup: Any) -> M:
     try:
         return visible(queryset, user).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
 
 def path_visible(scope: Scope, path: str) -> bool:
     """Whether a place path lies within the division part of a scope (for objects already loaded)."""
-    return any(path.startswith(p) for p in (*scope.division_paths, *scope.organisation_paths, *scope.grid_paths))
+    return any(
+        path.startswith(p) for p in (*scope.division_paths, *scope.organisation_paths, *scope.grid_paths)
+    )

@@ -128,9 +128,15 @@ AXES_FAILURE_LIMIT = int(os.environ.get("SHEQU_LOCKOUT_FAILURES", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SHEQU_LOCKOUT_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# The 15 minutes run from the failure that locked; attempts during the lock do not extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "shequ.accounts.views.lockout_response"
 AXES_VERBOSE = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# The client IP of the lockout key. Behind N trusted reverse proxies set SHEQU_PROXY_COUNT=N and the
+# address is read from X-Forwarded-For (the N-th entry from the right); otherwise REMOTE_ADDR.
+AXES_CLIENT_IP_CALLABLE = "shequ.accounts.security.client_ip"
+SHEQU_PROXY_COUNT = int(os.environ.get("SHEQU_PROXY_COUNT", "0"))
 
 # Sessions: idle timeout 30 minutes (renewed on every request), absolute lifetime 12 hours.
 SESSION_COOKIE_AGE = int(os.environ.get("SHEQU_SESSION_IDLE_SECONDS", str(30 * 60)))
