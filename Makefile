@@ -22,7 +22,7 @@ install: $(STAMP)
 # Translations: edit src/shequ/locale/en/LC_MESSAGES/django.po, then `make messages` (needs GNU gettext);
 # the compiled .mo is committed so that a fresh machine needs no gettext.
 messages: $(STAMP)
-	cd src/shequ && ../../$(BIN)/shequ makemessages -l en --ignore=tests --no-obsolete && ../../$(BIN)/shequ compilemessages
+	cd src/shequ && ../../$(BIN)/shequ makemessages -l en --ignore=tests --ignore=tests_browser --no-obsolete && ../../$(BIN)/shequ compilemessages
 
 demo: $(STAMP)
 	$(BIN)/shequ migrate --no-input

@@ -24,7 +24,9 @@ logger = logging.getLogger(__name__)
 api = NinjaAPI(
     title="shequ API",
     version="1",
-    description="社区云 — community governance platform. Session auth for the web, personal tokens for machines.",
+    description=(
+        "社区云 — community governance platform. Session auth for the web, personal tokens for machines."
+    ),
     urls_namespace="api",
     auth=api_auth,
 )
@@ -46,7 +48,9 @@ def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRe
     loc = [str(p) for p in first.get("loc", []) if p not in ("query", "body", "path", "form")]
     field = ".".join(loc)
     message = first.get("msg", "invalid input")
-    return _error(request, 422, "invalid", f"{field}: {message}" if field else message, field=field, errors=exc.errors)
+    return _error(
+        request, 422, "invalid", f"{field}: {message}" if field else message, field=field, errors=exc.errors
+    )
 
 
 @api.exception_handler(ValidationError)

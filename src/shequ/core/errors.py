@@ -8,7 +8,9 @@ class ApiError(Exception):
 
     http_status = 400
 
-    def __init__(self, message: str, *, code: str = "bad_request", field: str = "", status: int | None = None):
+    def __init__(
+        self, message: str, *, code: str = "bad_request", field: str = "", status: int | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.code = code

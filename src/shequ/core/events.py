@@ -45,11 +45,7 @@ def events_bulk_record(events: Iterable[Event]) -> list[Event]:
 
 def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The ``{"field": {"old": …, "new": …}}`` data of an update event, for fields that changed."""
-    return {
-        key: {"old": old.get(key), "new": value}
-        for key, value in new.items()
-        if old.get(key) != value
-    }
+    return {key: {"old": old.get(key), "new": value} for key, value in new.items() if old.get(key) != value}
 
 
 def events_for_subject(subject: models.Model) -> QuerySet[Event]:

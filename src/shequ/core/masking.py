@@ -9,8 +9,38 @@ from collections.abc import Callable
 
 # Two-character surnames that must stay whole when only the surname is shown.
 _COMPOUND_SURNAMES = frozenset(
-    "欧阳 司马 诸葛 上官 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 轩辕 令狐 端木 澹台 申屠 西门 南宫 "
-    "呼延 独孤 万俟 闻人 太史 仲孙 钟离 濮阳 公冶 赫连".split()
+    [
+        "欧阳",
+        "司马",
+        "诸葛",
+        "上官",
+        "东方",
+        "皇甫",
+        "尉迟",
+        "公孙",
+        "慕容",
+        "长孙",
+        "宇文",
+        "司徒",
+        "夏侯",
+        "轩辕",
+        "令狐",
+        "端木",
+        "澹台",
+        "申屠",
+        "西门",
+        "南宫",
+        "呼延",
+        "独孤",
+        "万俟",
+        "闻人",
+        "太史",
+        "仲孙",
+        "钟离",
+        "濮阳",
+        "公冶",
+        "赫连",
+    ]
 )
 
 

@@ -93,4 +93,8 @@ def reveal(
 
 def access_log_for_data_subject(data_subject_id: str) -> models.QuerySet[AccessLog]:
     """Who read this person's unmasked data, when and why (the residents' transparency page)."""
-    return AccessLog.objects.filter(data_subject_id=data_subject_id).select_related("actor").order_by("-accessed_at")
+    return (
+        AccessLog.objects.filter(data_subject_id=data_subject_id)
+        .select_related("actor")
+        .order_by("-accessed_at")
+    )

@@ -6,4 +6,6 @@ app_name = "places"
 
 urlpatterns = [
     path("", views.division_browse, name="browse"),
+    path("compound/<str:code>/", views.compound_detail, name="compound"),
+    path("<str:code>/", views.division_detail, name="division"),
 ]

@@ -4,5 +4,5 @@ from .base import *  # noqa: F403
 from .base import SECRET_KEY, VAR_DIR, env_bool
 
 DEBUG = env_bool("SHEQU_DEBUG", default=True)
-SECRET_KEY = SECRET_KEY or "insecure-local-development-key-do-not-use-in-production"  # noqa: S105
+SECRET_KEY = SECRET_KEY or "insecure-local-development-key-do-not-use-in-production"
 VAR_DIR.mkdir(parents=True, exist_ok=True)

@@ -92,7 +92,9 @@ class AccessLog(AppendOnlyModel):
 
     class Meta:
         indexes: ClassVar = [
-            models.Index(fields=["subject_type", "subject_id", "accessed_at"], name="core_access_subject_idx"),
+            models.Index(
+                fields=["subject_type", "subject_id", "accessed_at"], name="core_access_subject_idx"
+            ),
         ]
 
     def __str__(self) -> str:

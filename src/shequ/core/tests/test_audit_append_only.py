@@ -19,8 +19,12 @@ def event():
 def access_row():
     user = User.objects.create_user(username="reader", password="x" * 16)
     return AccessLog.objects.create(
-        accessed_at=timezone.now(), actor=user, subject_type="registry.person", subject_id="9",
-        fields=["mobile"], purpose="回访",
+        accessed_at=timezone.now(),
+        actor=user,
+        subject_type="registry.person",
+        subject_id="9",
+        fields=["mobile"],
+        purpose="回访",
     )
 
 

@@ -11,7 +11,9 @@ def test_mobile_mask():
     assert mask_mobile("13800138000") == "138****8000"
 
 
-@pytest.mark.parametrize(("name", "masked"), [("张三", "张*"), ("张三丰", "张**"), ("欧阳修", "欧阳*"), ("王", "王*")])
+@pytest.mark.parametrize(
+    ("name", "masked"), [("张三", "张*"), ("张三丰", "张**"), ("欧阳修", "欧阳*"), ("王", "王*")]
+)
 def test_public_notices_show_surname_only(name, masked):
     assert mask_name(name) == masked
 

@@ -49,14 +49,20 @@ def test_birth_date_in_the_future_is_an_error():
     assert not check_id_number(number, today=date(2026, 11, 29)).ok
 
 
-@pytest.mark.parametrize("bad", ["", "3101011990010112", "31010119900101123Y", "A10101199001011234", "1" * 19])
+@pytest.mark.parametrize(
+    "bad", ["", "3101011990010112", "31010119900101123Y", "A10101199001011234", "1" * 19]
+)
 def test_malformed_shapes_are_errors(bad):
     assert not check_id_number(bad).ok
 
 
 @pytest.mark.parametrize(
     ("prefix", "kind"),
-    [("810000", IdKind.RESIDENCE_PERMIT), ("820000", IdKind.RESIDENCE_PERMIT), ("830000", IdKind.RESIDENCE_PERMIT)],
+    [
+        ("810000", IdKind.RESIDENCE_PERMIT),
+        ("820000", IdKind.RESIDENCE_PERMIT),
+        ("830000", IdKind.RESIDENCE_PERMIT),
+    ],
 )
 def test_hong_kong_macau_taiwan_residence_permits_pass_without_error(prefix, kind):
     result = check_id_number(make_id(prefix + "19850612001"))
@@ -85,12 +91,16 @@ def test_field_validator_raises_for_errors_only():
         validate_id_number("110105194912310021")
 
 
-@pytest.mark.parametrize("good", ["13800138000", "19912345678", "+86 138 0013 8000", "86-13800138000", "0086 15000000000"])
+@pytest.mark.parametrize(
+    "good", ["13800138000", "19912345678", "+86 138 0013 8000", "86-13800138000", "0086 15000000000"]
+)
 def test_valid_mobiles(good):
     validate_mobile(good)
 
 
-@pytest.mark.parametrize("bad", ["", "12800138000", "1380013800", "138001380001", "23800138000", "1380013800a"])
+@pytest.mark.parametrize(
+    "bad", ["", "12800138000", "1380013800", "138001380001", "23800138000", "1380013800a"]
+)
 def test_invalid_mobiles(bad):
     with pytest.raises(ValidationError):
         validate_mobile(bad)

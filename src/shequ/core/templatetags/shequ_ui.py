@@ -1,0 +1,58 @@
+"""Template helpers of the web shell: the role-aware main navigation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from shequ.accounts.models import Role
+from shequ.accounts.security import is_staff_user
+from shequ.accounts.visibility import scope_of
+
+register = template.Library()
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    active: bool
+
+
+def url_or_empty(name: str) -> str:
+    """The URL of a named page, or "" while that page does not exist (links are then left out)."""
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return ""
+
+
+@register.simple_tag(takes_context=True)
+def nav_items(context: dict[str, Any]) -> list[NavItem]:
+    """The main navigation for the signed-in user: what their memberships let them reach."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if request is None or user is None or not user.is_authenticated:
+        return []
+    scope = scope_of(user)
+    home = reverse("core:home")
+    entries: list[tuple[str | Promise, str]] = [(_("首页"), home)]
+    if not scope.is_empty or scope.home_paths:
+        entries.append((_("辖区"), url_or_empty("places:browse")))
+    if is_staff_user(user):
+        entries.append((_("组织"), url_or_empty("accounts:organisation_list")))
+    if Role.CITY_ADMIN in scope.roles:
+        entries.append((_("工作日历"), url_or_empty("core:calendar")))
+    if user.is_staff:
+        entries.append((_("管理后台"), url_or_empty("admin:index")))
+    path = request.path
+    return [
+        NavItem(label=str(label), url=url, active=(path == url if url == home else path.startswith(url)))
+        for label, url in entries
+        if url
+    ]
