@@ -55,6 +55,14 @@ class PopulationKind(models.TextChoices):
 class Person(models.Model):
     """一人一表: one person known to the registry."""
 
+    # Personal fields, shown masked unless revealed through shequ.core.privacy.reveal (kind of mask).
+    PERSONAL_FIELDS: ClassVar[dict[str, str]] = {
+        "name": "name",
+        "id_number": "id_number",
+        "mobile": "mobile",
+        "registered_address": "text",
+    }
+
     name = models.CharField(_("姓名"), max_length=64)
     document_type = models.CharField(
         _("证件类型"), max_length=32, choices=DocumentType.choices, default=DocumentType.RESIDENT_ID
@@ -127,6 +135,9 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def personal_data_subject_id(self) -> str:
+        return str(self.pk)
 
 
 class HouseholdKind(models.TextChoices):

@@ -1,7 +1,6 @@
 """A committee worker signs in with a password and a TOTP code, browses district → street → their
 committee and sees its compounds; a worker of another committee gets the not-found page there."""
 
-
 from __future__ import annotations
 
 import re
