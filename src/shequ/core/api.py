@@ -4,7 +4,7 @@ from datetime import date
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from .errors import ApiError
 from .validators import check_id_number, normalise_id_number, normalise_mobile, validate_mobile
@@ -32,7 +32,7 @@ class IdentifiersOut(Schema):
     birth_date: date | None = None
     sex: str | None = None
     mobile: str | None = None
-    warnings: list[str] = []
+    warnings: list[str] = Field(default_factory=list)
 
 
 @router.post("/checks/identifiers", response=IdentifiersOut)
