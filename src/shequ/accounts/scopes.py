@@ -3,7 +3,7 @@ the accounts models."""
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from shequ.places.models import Building, Compound, Division, Grid, House
 
@@ -11,9 +11,14 @@ from .models import CompoundService, Membership, Organisation
 from .visibility import ScopeRule, register_scope
 
 
+def _served_compound_ids(org_ids: tuple[int, ...]) -> QuerySet[CompoundService, int]:
+    # A subquery, not a join: a compound served by two of the user's organisations appears once.
+    return CompoundService.objects.filter(organisation_id__in=org_ids).values_list("compound_id", flat=True)
+
+
 def _compounds_of_organisations(org_ids: tuple[int, ...]) -> Q:
     # Property companies and owners' committees see the compounds they serve.
-    return Q(service_links__organisation_id__in=org_ids)
+    return Q(pk__in=_served_compound_ids(org_ids))
 
 
 def _organisations_of_organisations(org_ids: tuple[int, ...]) -> Q:
@@ -45,7 +50,7 @@ def register_place_scopes() -> None:
         ScopeRule(
             path="compound__path",
             grid="compound__grid_id",
-            organisation=lambda ids: Q(compound__service_links__organisation_id__in=ids),
+            organisation=lambda ids: Q(compound_id__in=_served_compound_ids(ids)),
             organisation_area=True,
             home_area=True,
         ),
@@ -55,7 +60,7 @@ def register_place_scopes() -> None:
         ScopeRule(
             path="building__compound__path",
             grid="building__compound__grid_id",
-            organisation=lambda ids: Q(building__compound__service_links__organisation_id__in=ids),
+            organisation=lambda ids: Q(building__compound_id__in=_served_compound_ids(ids)),
             organisation_area=True,
         ),
     )

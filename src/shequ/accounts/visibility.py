@@ -78,6 +78,8 @@ class ScopeRule:
     area (place records). Off by default: departments see what is linked to them, not their area.
     ``home_area``: residents and volunteers see the records below their own node (the public place
     tree of their neighbourhood). Off by default: they never see other people's records.
+    ``distinct``: the rule's lookups cross a multi-valued relation, so the filtered queryset must be
+    made distinct (prefer ``pk__in`` subqueries in ``organisation``/``personal`` rules instead).
     """
 
     path: str
@@ -89,6 +91,7 @@ class ScopeRule:
     also_paths: tuple[str, ...] = ()
     organisation_area: bool = False
     home_area: bool = False
+    distinct: bool = False
 
     @property
     def path_lookups(self) -> tuple[str, ...]:
@@ -238,7 +241,8 @@ def visible(queryset: QuerySet[M], user: Any) -> QuerySet[M]:
     if scope.user_id is None:
         return queryset.none()
     rule = rule_for(queryset.model)
-    return queryset.filter(scope_q(scope, rule))
+    narrowed = queryset.filter(scope_q(scope, rule))
+    return narrowed.distinct() if rule.distinct else narrowed
 
 
 def access_by_id(queryset: QuerySet[M], pk: Any, user: Any) -> M:

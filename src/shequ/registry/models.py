@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -100,6 +101,11 @@ class Person(models.Model):
     path = models.CharField(_("地点路径"), max_length=160)
     is_synthetic = models.BooleanField(_("合成数据"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # When the status last changed (moved out / deceased start the retention clock), and when the
+    # record was archived by the retention job (archived records leave every working list).
+    status_changed_at = models.DateTimeField(_("状态变更时间"), null=True, blank=True)
+    archived_at = models.DateTimeField(_("归档时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("人员")
@@ -233,3 +239,438 @@ class HouseholdMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} — {self.get_relation_display()}"
+
+
+# --- Provenance (DOMAIN.md §4) ------------------------------------------------------------------
+
+
+class Source(models.TextChoices):
+    """Where a shared attribute comes from. The first four own their attributes: a committee's edit of
+    one of them becomes a correction request to the source, never an overwrite."""
+
+    PUBLIC_SECURITY = "public_security", _("公安")
+    CIVIL_AFFAIRS = "civil_affairs", _("民政")
+    HUMAN_RESOURCES = "human_resources", _("人社")
+    HEALTH = "health", _("卫健")
+    COMMITTEE = "committee", _("居村采集")
+    SELF_REPORT = "self_report", _("本人申报")
+
+
+SOURCE_OWNED = frozenset(
+    {Source.PUBLIC_SECURITY, Source.CIVIL_AFFAIRS, Source.HUMAN_RESOURCES, Source.HEALTH}
+)
+
+
+class AttributeProvenance(models.Model):
+    """The source of one attribute of one person, and when it was last confirmed."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="provenance")
+    attribute = models.CharField(_("属性"), max_length=64)
+    source = models.CharField(_("来源"), max_length=32, choices=Source.choices)
+    confirmed_at = models.DateTimeField(_("最近确认"))
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("数据来源")
+        verbose_name_plural = _("数据来源")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["person", "attribute"], name="registry_provenance_unique_attribute"
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=Source.values), name="registry_provenance_source_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}.{self.attribute} ← {self.source}"
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", _("待处理")
+    ACCEPTED = "accepted", _("已采纳")
+    REJECTED = "rejected", _("未采纳")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class CorrectionOrigin(models.TextChoices):
+    COMMITTEE_EDIT = "committee_edit", _("居村修改")
+    RESIDENT = "resident", _("居民申请")
+
+
+class CorrectionRequest(models.Model):
+    """A request to correct one attribute, routed to the attribute's owner: the source department for a
+    source-owned attribute, the committee for everything else (and for residents' requests)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="correction_requests")
+    attribute = models.CharField(_("属性"), max_length=64)
+    current_value = models.CharField(_("当前值"), max_length=255, blank=True, default="")
+    proposed_value = models.CharField(_("申请改为"), max_length=255, blank=True, default="")
+    reason = models.TextField(_("理由"), blank=True, default="")
+    origin = models.CharField(_("发起方式"), max_length=32, choices=CorrectionOrigin.choices)
+    routed_to = models.CharField(_("处理方"), max_length=32, choices=Source.choices)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=RequestStatus.choices, default=RequestStatus.PENDING
+    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True, default="")
+    path = models.CharField(max_length=160)
+    street_code = models.CharField(max_length=12)
+
+    class Meta:
+        verbose_name = _("更正申请")
+        verbose_name_plural = _("更正申请")
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(status__in=RequestStatus.values), name="registry_correction_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(origin__in=CorrectionOrigin.values), name="registry_correction_origin_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["person", "attribute"],
+                condition=Q(status="pending"),
+                name="registry_correction_one_pending_per_attribute",
+            ),
+        ]
+        indexes: ClassVar = [
+            models.Index(
+                fields=["path"], name="registry_correction_path_idx", opclasses=["varchar_pattern_ops"]
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}.{self.attribute}: {self.status}"
+
+
+# --- Tags (标签字典) ------------------------------------------------------------------------------
+
+
+class TagRule(models.TextChoices):
+    """How a computed tag is derived (kept current by the scheduled job)."""
+
+    NONE = "", _("人工标注")
+    AGE_AT_LEAST = "age_at_least", _("年龄不低于")
+    AGE_BELOW = "age_below", _("年龄低于")
+
+
+class TagDefinition(models.Model):
+    """One central tag definition: who may assign it, what evidence it needs, when it is reviewed, and
+    whether it is sensitive (PIPL Art. 28: health, disability, minors …)."""
+
+    code = models.SlugField(_("代码"), max_length=64, unique=True)
+    name = models.CharField(_("名称"), max_length=64, unique=True)
+    description = models.TextField(_("说明"), blank=True, default="")
+    is_sensitive = models.BooleanField(_("敏感"), default=False)
+    # Roles (accounts.Role values) that may assign the tag by hand; empty for computed tags.
+    assignable_by = models.JSONField(_("可标注角色"), default=list, blank=True)
+    # Roles that may see a sensitive tag (ignored for non-sensitive tags, which every staff role in
+    # scope sees). Never shown on resident-facing or public pages.
+    visible_to = models.JSONField(_("可见角色"), default=list, blank=True)
+    evidence_required = models.BooleanField(_("须附依据"), default=False)
+    evidence_hint = models.CharField(_("依据说明"), max_length=255, blank=True, default="")
+    review_months = models.PositiveSmallIntegerField(_("复核周期（月）"), null=True, blank=True)
+    rule = models.CharField(_("计算规则"), max_length=32, choices=TagRule.choices, blank=True, default="")
+    rule_value = models.PositiveSmallIntegerField(_("规则参数"), null=True, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("标签")
+        verbose_name_plural = _("标签字典")
+        ordering: ClassVar = ["code"]
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=Q(rule__in=TagRule.values), name="registry_tag_rule_valid"),
+            models.CheckConstraint(
+                condition=Q(rule="") | Q(rule_value__isnull=False), name="registry_tag_rule_needs_value"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_computed(self) -> bool:
+        return bool(self.rule)
+
+
+class TagAssignment(models.Model):
+    """A tag on a person. Ended assignments stay (history); at most one open assignment per tag."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="tag_assignments")
+    tag = models.ForeignKey(TagDefinition, on_delete=models.PROTECT, related_name="assignments")
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    assigned_at = models.DateTimeField()
+    evidence = models.TextField(_("依据"), blank=True, default="")
+    review_due = models.DateField(_("复核日期"), null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=255, blank=True, default="")
+    path = models.CharField(max_length=160)
+    street_code = models.CharField(max_length=12)
+
+    class Meta:
+        verbose_name = _("标签标注")
+        verbose_name_plural = _("标签标注")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["person", "tag"], condition=Q(ended_at__isnull=True), name="registry_tag_one_open"
+            ),
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["tag", "ended_at"], name="registry_tagassign_tag_idx"),
+            models.Index(
+                fields=["path"], name="registry_tagassign_path_idx", opclasses=["varchar_pattern_ops"]
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} #{self.tag_id}"
+
+
+# --- Visits (走访) ---------------------------------------------------------------------------------
+
+
+class Visit(models.Model):
+    """One visit to a household (the "四百" visits): who, when, what they found, what follows."""
+
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="visits")
+    visited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    visited_on = models.DateField(_("走访日期"))
+    findings = models.TextField(_("走访情况"))
+    needs = models.TextField(_("诉求与困难"), blank=True, default="")
+    follow_up = models.TextField(_("后续事项"), blank=True, default="")
+    follow_up_due = models.DateField(_("跟进期限"), null=True, blank=True)
+    follow_up_done_at = models.DateTimeField(_("跟进完成"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    path = models.CharField(max_length=160)
+    street_code = models.CharField(max_length=12)
+
+    class Meta:
+        verbose_name = _("走访")
+        verbose_name_plural = _("走访")
+        ordering: ClassVar = ["-visited_on", "-pk"]
+        indexes: ClassVar = [
+            models.Index(fields=["household", "visited_on"], name="registry_visit_household_idx"),
+            models.Index(fields=["path"], name="registry_visit_path_idx", opclasses=["varchar_pattern_ops"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} @ {self.visited_on}"
+
+
+# --- Population filters (政策找人) -----------------------------------------------------------------
+
+
+class SavedFilter(models.Model):
+    """A saved query over the registry producing a live target list (criteria validated by the
+    registry's filter schema)."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    description = models.TextField(_("说明"), blank=True, default="")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="saved_filters")
+    criteria = models.JSONField(_("条件"), default=dict)
+    is_shared = models.BooleanField(_("共享给本辖区"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    path = models.CharField(max_length=160)
+
+    class Meta:
+        verbose_name = _("人群筛选")
+        verbose_name_plural = _("人群筛选")
+        ordering: ClassVar = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- Import jobs ---------------------------------------------------------------------------------
+
+
+class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", _("已上传")
+    VALIDATING = "validating", _("校验中")
+    INVALID = "invalid", _("有错误")
+    VALIDATED = "validated", _("待确认")
+    IMPORTING = "importing", _("导入中")
+    IMPORTED = "imported", _("已导入")
+    FAILED = "failed", _("失败")
+    CANCELLED = "cancelled", _("已取消")
+
+
+class ImportJob(models.Model):
+    """One ledger file uploaded by a committee: validated in full, previewed, then loaded all at once
+    (never half-loaded). Large files run as a background task with progress."""
+
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="registry_imports")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    file = models.FileField(upload_to="registry/imports/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    file_sha256 = models.CharField(max_length=64, db_index=True)
+    status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    # {"new": n, "changed": n, "unchanged": n, "error": n}
+    counts = models.JSONField(default=dict, blank=True)
+    error_report = models.FileField(upload_to="registry/imports/%Y/%m/", null=True, blank=True)
+    message = models.TextField(blank=True, default="")
+    path = models.CharField(max_length=160)
+
+    class Meta:
+        verbose_name = _("导入任务")
+        verbose_name_plural = _("导入任务")
+        ordering: ClassVar = ["-created_at"]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(status__in=ImportStatus.values), name="registry_import_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.status})"
+
+
+class RowAction(models.TextChoices):
+    NEW = "new", _("新增")
+    CHANGED = "changed", _("变更")
+    UNCHANGED = "unchanged", _("无变化")
+    ERROR = "error", _("错误")
+
+
+class ImportRow(models.Model):
+    """The preview of one row of an import: what it will do, and why it cannot when it cannot."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rows")
+    row_number = models.PositiveIntegerField()
+    action = models.CharField(max_length=16, choices=RowAction.choices)
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    errors = models.JSONField(default=list, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["job", "row_number"], name="registry_importrow_unique"),
+            models.CheckConstraint(
+                condition=Q(action__in=RowAction.values), name="registry_importrow_action_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}#{self.row_number} {self.action}"
+
+
+# --- Residents' own access (PIPL Art. 44–47) ------------------------------------------------------
+
+
+class ResidentLink(models.Model):
+    """Binds a resident's sign-in account to their registry record, once verified by the committee."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="resident_link"
+    )
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="resident_link")
+    verified_at = models.DateTimeField()
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ↔ {self.person_id}"
+
+
+class DeletionRequest(models.Model):
+    """A resident's request to delete their data (PIPL Art. 47), decided by the committee."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="deletion_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    reason = models.TextField(_("理由"))
+    status = models.CharField(max_length=16, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True, default="")
+    path = models.CharField(max_length=160)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(status__in=RequestStatus.values), name="registry_deletion_status_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["person"], condition=Q(status="pending"), name="registry_deletion_one_pending"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}: {self.status}"
+
+
+# --- Data back-flow (数据回流) --------------------------------------------------------------------
+
+
+class DatasetStatus(models.TextChoices):
+    ACTIVE = "active", _("有效")
+    PURGED = "purged", _("已清除")
+
+
+class BackflowDataset(models.Model):
+    """A dataset a department publishes to committees, with a purpose and an expiry; purged at expiry."""
+
+    publisher = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("名称"), max_length=200)
+    purpose = models.CharField(_("用途"), max_length=255)
+    published_at = models.DateTimeField()
+    expires_at = models.DateTimeField(_("到期"))
+    status = models.CharField(max_length=16, choices=DatasetStatus.choices, default=DatasetStatus.ACTIVE)
+    purged_at = models.DateTimeField(null=True, blank=True)
+    row_count = models.PositiveIntegerField(default=0)
+    matched_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(status__in=DatasetStatus.values), name="registry_dataset_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("published_at")), name="registry_dataset_expires_after"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BackflowRow(models.Model):
+    """One row of a back-flow dataset, placed in the committee it concerns."""
+
+    dataset = models.ForeignKey(BackflowDataset, on_delete=models.CASCADE, related_name="rows")
+    committee = models.ForeignKey(Division, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    path = models.CharField(max_length=160)
+    id_number = models.CharField(max_length=32, blank=True, default="")
+    name = models.CharField(max_length=64, blank=True, default="")
+    data = models.JSONField(default=dict, blank=True)
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    PERSONAL_FIELDS: ClassVar[dict[str, str]] = {"name": "name", "id_number": "id_number"}
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(fields=["dataset", "path"], name="registry_backflow_path_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id}: {self.name}"

@@ -2,18 +2,62 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from shequ.accounts.visibility import ScopeRule, register_scope
 
-from .models import Household, HouseholdMember, Person
+from .models import (
+    BackflowDataset,
+    BackflowRow,
+    CorrectionRequest,
+    DeletionRequest,
+    Household,
+    HouseholdMember,
+    ImportJob,
+    Person,
+    SavedFilter,
+    TagAssignment,
+    Visit,
+)
+
+_GRID = "house__building__compound__grid_id"
 
 
 def register_registry_scopes() -> None:
     # Persons and households carry their compound's place path (denormalised), so scoping is one
     # indexed prefix match. Organisations (property companies, owners' committees) get no rule of
-    # their own here: personal data is not shared with them through their compound links.
-    register_scope(Person, ScopeRule(path="path", grid="house__building__compound__grid_id"))
-    register_scope(Household, ScopeRule(path="path", grid="house__building__compound__grid_id"))
+    # their own here: personal data is not shared with them through their compound links. A resident
+    # sees their own record (through their verified link) and nothing else.
+    register_scope(
+        Person, ScopeRule(path="path", grid=_GRID, personal=lambda uid: Q(resident_link__user_id=uid))
+    )
+    register_scope(
+        Household,
+        ScopeRule(
+            path="path",
+            grid=_GRID,
+            # A subquery, not a join: the members join would repeat the household once per member.
+            personal=lambda uid: Q(
+                pk__in=HouseholdMember.objects.filter(person__resident_link__user_id=uid).values(
+                    "household_id"
+                )
+            ),
+        ),
+    )
     register_scope(
         HouseholdMember,
         ScopeRule(path="household__path", grid="household__house__building__compound__grid_id"),
+    )
+    register_scope(TagAssignment, ScopeRule(path="path", grid=f"person__{_GRID}"))
+    register_scope(Visit, ScopeRule(path="path", grid=f"household__{_GRID}"))
+    register_scope(CorrectionRequest, ScopeRule(path="path", personal=lambda uid: Q(requested_by_id=uid)))
+    register_scope(DeletionRequest, ScopeRule(path="path", personal=lambda uid: Q(requested_by_id=uid)))
+    register_scope(SavedFilter, ScopeRule(path="path", personal=lambda uid: Q(owner_id=uid)))
+    register_scope(ImportJob, ScopeRule(path="path"))
+    register_scope(BackflowRow, ScopeRule(path="path"))
+    # A dataset is visible to its publisher and to committees with rows in their area (callers use
+    # distinct(): the rows join can repeat a dataset).
+    register_scope(
+        BackflowDataset,
+        ScopeRule(path="rows__path", organisation=lambda ids: Q(publisher_id__in=ids), distinct=True),
     )

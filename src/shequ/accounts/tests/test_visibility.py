@@ -121,3 +121,38 @@ def test_unregistered_models_raise_instead_of_leaking(tree):
 
     with pytest.raises(LookupError):
         visible(ApiToken.objects.all(), worker)
+
+
+def test_compound_served_by_two_of_the_users_organisations_is_listed_once():
+    from shequ.accounts.models import CompoundService, Membership, Organisation, OrganisationKind, Role, User
+    from shequ.places.models import Compound, Division
+
+    city = Division.objects.create(code="310000000000", name="上海市", level="city", path="310000000000/")
+    district = Division.objects.create(
+        code="310101000000", name="黄浦区", level="district", parent=city, path=city.path + "310101000000/"
+    )
+    street = Division.objects.create(
+        code="310101002000",
+        name="南京东路街道",
+        level="street",
+        parent=district,
+        path=district.path + "310101002000/",
+    )
+    committee = Division.objects.create(
+        code="310101002001",
+        name="云南中路居委会",
+        level="committee",
+        parent=street,
+        path=street.path + "310101002001/",
+    )
+    compound = Compound.objects.create(
+        code="310101002001001", name="示范小区", committee=committee, path=committee.path + "310101002001001/"
+    )
+    company = Organisation.objects.create(name="物业", kind=OrganisationKind.PROPERTY_COMPANY, code="PM1")
+    owners = Organisation.objects.create(name="业委会", kind=OrganisationKind.OWNERS_COMMITTEE, code="OC1")
+    CompoundService.objects.create(compound=compound, organisation=company, kind="property_management")
+    CompoundService.objects.create(compound=compound, organisation=owners, kind="owners_committee")
+    user = User.objects.create_user(username="both", password="a-long-password-123")
+    Membership.objects.create(user=user, role=Role.PROPERTY_MANAGER, organisation=company)
+    Membership.objects.create(user=user, role=Role.OWNERS_COMMITTEE_MEMBER, organisation=owners)
+    assert list(visible(Compound.objects.all(), user)) == [compound]
