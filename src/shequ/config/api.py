@@ -18,6 +18,7 @@ from shequ.accounts.api_auth import api_auth
 from shequ.core.api import router as core_router
 from shequ.core.errors import ApiError
 from shequ.places.api import router as places_router
+from shequ.registry.api import router as registry_router
 
 logger = logging.getLogger(__name__)
 
@@ -90,3 +91,4 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 api.add_router("/", core_router)
 api.add_router("/places/", places_router)
 api.add_router("/accounts/", accounts_router)
+api.add_router("/registry/", registry_router)

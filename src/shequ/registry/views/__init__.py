@@ -1,0 +1,1 @@
+"""HTML/htmx views of the registry, one module per area; each module exports ``urlpatterns``."""
