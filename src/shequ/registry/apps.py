@@ -7,6 +7,8 @@ class RegistryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from .jobs import register_registry_jobs
         from .scopes import register_registry_scopes
 
         register_registry_scopes()
+        register_registry_jobs()

@@ -1,6 +1,7 @@
 from .audit import AccessLog, AppendOnlyError, Event
 from .calendar import CalendarDay, CalendarDayKind, CalendarSource, CalendarVersion, CalendarYear, Unit
 from .deadlines import Deadline, DeadlinePause, DeadlineState
+from .ticks import PeriodicJobRun
 
 __all__ = [
     "AccessLog",
@@ -14,5 +15,6 @@ __all__ = [
     "DeadlinePause",
     "DeadlineState",
     "Event",
+    "PeriodicJobRun",
     "Unit",
 ]
