@@ -8,7 +8,9 @@ class RegistryConfig(AppConfig):
 
     def ready(self) -> None:
         from .jobs import register_registry_jobs
+        from .navigation import register_registry_navigation
         from .scopes import register_registry_scopes
 
         register_registry_scopes()
         register_registry_jobs()
+        register_registry_navigation()

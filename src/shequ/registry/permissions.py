@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from shequ.accounts.models import Membership, Role
 
@@ -187,3 +187,52 @@ def can_publish_backflow(user: Any, organisation_id: int) -> bool:
     return any(
         role in DEPARTMENT_ROLES and org_id == organisation_id for role, _p, org_id, _s in _nodes(user)
     )
+
+
+def tag_assignments_q(user: Any, *, path: str = "path", tag: str = "tag_id") -> Q:
+    """Which tag assignments ``user`` may see, as a filter (``can_see_tag`` for whole lists): at each
+    node the user holds a role, non-sensitive tags for registry viewers and sensitive tags for the
+    roles each tag lists. Combine it with the visibility module, which narrows to the user's scope.
+    ``path`` and ``tag`` are the lookups of the assignment's place path and tag id."""
+    if getattr(user, "is_superuser", False):
+        return Q()
+    nodes = [(role, node_path) for role, node_path, _org, _sector in _nodes(user) if node_path]
+    if not nodes:
+        return Q(pk__in=[])
+    tags = list(TagDefinition.objects.values_list("pk", "is_sensitive", "visible_to"))
+    q = Q(pk__in=[])
+    for role, node_path in nodes:
+        allowed = [
+            pk
+            for pk, is_sensitive, visible_to in tags
+            if (role in visible_to if is_sensitive else role in VIEW_ROLES)
+        ]
+        if allowed:
+            q |= Q(**{f"{path}__startswith": node_path, f"{tag}__in": allowed})
+    return q
+
+
+def paths_with_roles(user: Any, roles: frozenset[str]) -> tuple[str, ...] | None:
+    """Node paths below which the user holds one of ``roles`` (``None``: everywhere, superusers), for
+    narrowing lists with the same rules as the single-record checks."""
+    if getattr(user, "is_superuser", False):
+        return None
+    return tuple(sorted({path for role, path, _org, _sector in _nodes(user) if path and role in roles}))
+
+
+def registry_view_paths(user: Any) -> tuple[str, ...] | None:
+    """Where ``can_view_registry`` holds (for lists and searches)."""
+    return paths_with_roles(user, VIEW_ROLES)
+
+
+def tag_visible_paths(user: Any, tag: TagDefinition) -> tuple[str, ...] | None:
+    """Where ``can_see_tag`` holds for ``tag``: empty when the user may see it nowhere."""
+    return paths_with_roles(user, frozenset(tag.visible_to) if tag.is_sensitive else VIEW_ROLES)
+
+
+def can_end_tag(user: Any, tag: TagDefinition, path: str) -> bool:
+    """Whoever may assign a hand-assigned tag may end or review it, also once the tag is deactivated.
+    Computed tags are ended by the scheduled job only."""
+    if tag.is_computed:
+        return False
+    return _has(user, path, frozenset(tag.assignable_by))

@@ -181,6 +181,13 @@ SHEQU_WORKING_HOURS = os.environ.get("SHEQU_WORKING_HOURS", "09:00-12:00,13:00-1
 # Radius (metres) within which locate() falls back to the nearest compound point.
 SHEQU_LOCATE_RADIUS_M = float(os.environ.get("SHEQU_LOCATE_RADIUS_M", "300"))
 
+# Retention of the registry (DOMAIN.md §4, PIPL Art. 47): moved-out and deceased records are archived
+# this many days after the status change, and purged this many days after archiving; a person whose
+# deletion request was approved is purged after the shorter period.
+SHEQU_RETENTION_ARCHIVE_DAYS = int(os.environ.get("SHEQU_RETENTION_ARCHIVE_DAYS", "365"))
+SHEQU_RETENTION_PURGE_DAYS = int(os.environ.get("SHEQU_RETENTION_PURGE_DAYS", "730"))
+SHEQU_RETENTION_DELETION_PURGE_DAYS = int(os.environ.get("SHEQU_RETENTION_DELETION_PURGE_DAYS", "30"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from shequ.accounts.models import Role
 from shequ.accounts.security import is_staff_user
 from shequ.accounts.visibility import scope_of
+from shequ.core.navigation import nav_entries_for
 
 register = template.Library()
 
@@ -44,6 +45,7 @@ def nav_items(context: dict[str, Any]) -> list[NavItem]:
     entries: list[tuple[str | Promise, str]] = [(_("首页"), home)]
     if not scope.is_empty or scope.home_paths:
         entries.append((_("辖区"), url_or_empty("places:browse")))
+    entries.extend((entry.label, url_or_empty(entry.url_name)) for entry in nav_entries_for(user))
     if is_staff_user(user):
         entries.append((_("组织"), url_or_empty("accounts:organisation_list")))
     if Role.CITY_ADMIN in scope.roles:

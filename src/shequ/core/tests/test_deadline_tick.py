@@ -148,4 +148,5 @@ def test_the_tick_command_reports_what_it_marked(deadline):
     with time_machine.travel(at(2026, 11, 10, 9, 0), tick=False):
         call_command("tick", stdout=out)
         call_command("tick", stdout=out)
-    assert out.getvalue().splitlines() == ["reminded=0 overdue=1", "reminded=0 overdue=0"]
+    deadline_lines = [line for line in out.getvalue().splitlines() if line.startswith("reminded=")]
+    assert deadline_lines == ["reminded=0 overdue=1", "reminded=0 overdue=0"]

@@ -9,8 +9,9 @@ from .resident import router as resident_router
 from .tags import router as tags_router
 
 router = Router(tags=["registry"])
-router.add_router("", people_router)
+# Imports first: its fixed paths (/persons/export) must win over the people router's /persons/{id}.
 router.add_router("", imports_router)
+router.add_router("", people_router)
 router.add_router("", tags_router)
 router.add_router("", resident_router)
 router.add_router("", backflow_router)
