@@ -236,3 +236,13 @@ def can_end_tag(user: Any, tag: TagDefinition, path: str) -> bool:
     if tag.is_computed:
         return False
     return _has(user, path, frozenset(tag.assignable_by))
+
+
+def correction_sources_of(user: Any) -> frozenset[str]:
+    """The sources (公安, 民政 …) whose correction requests this user's department memberships decide."""
+    source_of = {sector: source for source, sector in SOURCE_SECTORS.items()}
+    return frozenset(
+        source_of[sector]
+        for role, _path, org_id, sector in _nodes(user)
+        if org_id is not None and role in DEPARTMENT_ROLES and sector in source_of
+    )

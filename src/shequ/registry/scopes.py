@@ -23,6 +23,21 @@ from .models import (
 _GRID = "house__building__compound__grid_id"
 
 
+def _corrections_routed_to(org_ids: tuple[int, ...]) -> Q:
+    """Correction requests of a source-owned attribute are visible to the owning department's staff
+    (by the organisation's sector) within the organisation's area."""
+    from shequ.accounts.models import Organisation
+
+    from .permissions import SOURCE_SECTORS
+
+    source_of = {sector: source for source, sector in SOURCE_SECTORS.items()}
+    q = Q(pk__in=[])
+    for sector, area in Organisation.objects.filter(pk__in=org_ids).values_list("sector", "division__path"):
+        if sector in source_of:
+            q |= Q(routed_to=source_of[sector], path__startswith=area or "")
+    return q
+
+
 def register_registry_scopes() -> None:
     # Persons and households carry their compound's place path (denormalised), so scoping is one
     # indexed prefix match. Organisations (property companies, owners' committees) get no rule of
@@ -50,7 +65,12 @@ def register_registry_scopes() -> None:
     )
     register_scope(TagAssignment, ScopeRule(path="path", grid=f"person__{_GRID}"))
     register_scope(Visit, ScopeRule(path="path", grid=f"household__{_GRID}"))
-    register_scope(CorrectionRequest, ScopeRule(path="path", personal=lambda uid: Q(requested_by_id=uid)))
+    register_scope(
+        CorrectionRequest,
+        ScopeRule(
+            path="path", personal=lambda uid: Q(requested_by_id=uid), organisation=_corrections_routed_to
+        ),
+    )
     register_scope(DeletionRequest, ScopeRule(path="path", personal=lambda uid: Q(requested_by_id=uid)))
     register_scope(SavedFilter, ScopeRule(path="path", personal=lambda uid: Q(owner_id=uid)))
     register_scope(ImportJob, ScopeRule(path="path"))

@@ -154,8 +154,13 @@ def house_residents(*, user: Any, house: House) -> list[Person]:
 def correction_requests(
     *, user: Any, status: str | None = RequestStatus.PENDING
 ) -> QuerySet[CorrectionRequest]:
-    """Correction requests in the user's registry scope (newest first)."""
-    qs = _registry_visible(CorrectionRequest.objects.all(), user)
+    """Correction requests in the user's registry scope, and those routed to the user's department
+    (newest first)."""
+    qs = visible(CorrectionRequest.objects.all(), user)
+    view_q = _under(permissions.registry_view_paths(user), "path")
+    if view_q is not None:
+        sources = permissions.correction_sources_of(user)
+        qs = qs.filter(view_q | Q(routed_to__in=sorted(sources))) if sources else qs.filter(view_q)
     if status:
         qs = qs.filter(status=status)
     return qs.select_related("person", "requested_by").order_by("-requested_at", "-pk")

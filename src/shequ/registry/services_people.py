@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shequ.core.events import diff, event_record
+from shequ.core.masking import mask
 from shequ.core.validators import check_id_number, normalise_mobile, validate_mobile
 from shequ.places.models import Division, DivisionLevel, House
 
@@ -108,6 +109,21 @@ def _event_value(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+def _event_safe(name: str, value: Any) -> Any:
+    """Event rows are append-only and outlive purges: personal values go into them masked."""
+    kind = Person.PERSONAL_FIELDS.get(name)
+    if kind is None or value in (None, ""):
+        return value
+    return mask(kind, str(value))
+
+
+def _event_changes(changed: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        name: {"old": _event_safe(name, change["old"]), "new": _event_safe(name, change["new"])}
+        for name, change in changed.items()
+    }
 
 
 def _field_error(name: str, message: Any) -> ValidationError:
@@ -333,7 +349,7 @@ def _apply(
         subject=person,
         type=PERSON_UPDATED,
         actor=actor,
-        data={"source": source, "changes": changed},
+        data={"source": source, "changes": _event_changes(changed)},
         scope_path=person.path,
     )
     return changed
@@ -391,8 +407,8 @@ def person_update(
                         "person": locked.pk,
                         "attribute": name,
                         "routed_to": owner,
-                        "old": request.current_value,
-                        "new": request.proposed_value,
+                        "old": _event_safe(name, request.current_value),
+                        "new": _event_safe(name, request.proposed_value),
                     },
                     scope_path=locked.path,
                 )

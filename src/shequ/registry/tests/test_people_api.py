@@ -228,13 +228,31 @@ def test_corrections_list_and_the_source_department_decides(world, api):
         kind=OrganisationKind.DEPARTMENT_BRANCH, division=world.tree.district(1), sector="公安"
     )
     handler = user_with_role(Role.DEPARTMENT_HANDLER, organisation=branch)
-    # The visibility rule of correction requests has no organisation part yet: department staff cannot
-    # fetch the request at all, whatever the decide rule says (same 404 as a missing record).
-    response = client_for(handler).post(
+    # A 公安 branch of another district, and a 民政 branch of this one, cannot reach it (404).
+    elsewhere = organisation_create(
+        kind=OrganisationKind.DEPARTMENT_BRANCH, division=world.tree.district(2), sector="公安"
+    )
+    civil = organisation_create(
+        kind=OrganisationKind.DEPARTMENT_BRANCH, division=world.tree.district(1), sector="民政"
+    )
+    for outsider in (
+        user_with_role(Role.DEPARTMENT_HANDLER, organisation=elsewhere),
+        user_with_role(Role.DEPARTMENT_HANDLER, organisation=civil),
+    ):
+        response = client_for(outsider).post(
+            f"{API}/corrections/{request.pk}/decide", {"accept": True}, content_type="application/json"
+        )
+        assert response.status_code == 404
+    # The owning department's branch for the area sees the request and decides it.
+    handler_client = client_for(handler)
+    assert [item["id"] for item in handler_client.get(f"{API}/corrections").json()["items"]] == [request.pk]
+    response = handler_client.post(
         f"{API}/corrections/{request.pk}/decide",
         {"accept": True, "note": "核实"},
         content_type="application/json",
     )
-    assert response.status_code == 404
+    assert response.status_code == 200
     request.refresh_from_db()
-    assert request.status == "pending"
+    assert request.status == "accepted"
+    world.elder.refresh_from_db()
+    assert world.elder.name == "张三峰"
