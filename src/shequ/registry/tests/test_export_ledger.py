@@ -136,3 +136,17 @@ def test_the_export_page_downloads_a_file(registered):
     response = _export(client, format="csv")
     assert response["Content-Disposition"].endswith('-masked.csv"')
     assert len(_csv_rows(response)) == 4
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_a_default_export_never_contains_clear_identifiers_for_any_role(registered, role):
+    """Every role: the default export is masked (or empty for roles without the registry), and writes
+    no access record."""
+    from shequ.accounts.tests.factories import user_for_role_in_tree
+
+    response = _export(_client(user_for_role_in_tree(role, registered.tree)), format="csv")
+    rows = _csv_rows(response) if "Content-Disposition" in response else []
+    body = "\n".join(",".join(r) for r in rows)
+    for clear in (ZHANG, LI, WANG, "13800138000", "张建国"):
+        assert clear not in body
+    assert not AccessLog.objects.exists()
