@@ -527,7 +527,7 @@ def household_member_add(
         if HouseholdMember.objects.filter(household=locked, person=person).exists():
             raise _field_error("person", _("此人已是该户成员。"))
         if relation == Relation.HEAD and locked.head_id is not None:
-            raise _field_error("relation", _("该户已有户主，请使用“变更户主”。"))
+            raise _field_error("relation", _("该户已有户主，请在户成员中使用“设为户主”。"))
         member = HouseholdMember.objects.create(
             household=locked, person=person, relation=relation, street_code=locked.street_code
         )
