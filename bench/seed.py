@@ -71,7 +71,7 @@ def _rss_kib(pid: int) -> int:
 def run() -> Figures:
     base = ROOT / "var" / "bench" / "seed"
     figures = Figures(
-        title="Synthetic population (`shequ seed`)",
+        title="Synthetic population",
         description=(
             "Street scale: `shequ seed --scale street` (南京东路街道, all its committees) into a fresh "
             "SQLite file database holding the real divisions and district boundaries; wall time, rows "
