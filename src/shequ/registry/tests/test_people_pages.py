@@ -105,11 +105,11 @@ def test_person_sheet_is_masked_with_provenance(world, worker_client):
     assert 'name="purpose"' in html
 
 
-@pytest.mark.parametrize("page", ["persons/{elder}/", "households/{alone}/", "houses/{house}/"])
-def test_another_committees_records_are_404(world, page):
+@pytest.mark.parametrize("url_path", ["persons/{elder}/", "households/{alone}/", "houses/{house}/"])
+def test_another_committees_records_are_404(world, url_path):
     client = client_for(world, Role.COMMITTEE_WORKER)
     other_household = world.other_street  # a person of committee (1, 2, 1)
-    url = "/registry/" + page.format(
+    url = "/registry/" + url_path.format(
         elder=other_household.pk,
         alone=_household_of(other_household),
         house=other_household.house_id,

@@ -170,11 +170,11 @@ def person_in_committee(person: Person):
     return Compound.objects.get(path=person.path).committee
 
 
-@pytest.mark.parametrize("page", ["registry:me", "registry:me_access_log", "registry:me_requests"])
-def test_users_without_a_linked_record_get_404(tree, person, worker, page):
+@pytest.mark.parametrize("url_name", ["registry:me", "registry:me_access_log", "registry:me_requests"])
+def test_users_without_a_linked_record_get_404(tree, person, worker, url_name):
     unlinked = user_with_role(Role.RESIDENT, division=tree.committee(1, 1, 1))
-    assert client_for(unlinked).get(reverse(page)).status_code == 404
-    assert client_for(worker).get(reverse(page)).status_code == 404
+    assert client_for(unlinked).get(reverse(url_name)).status_code == 404
+    assert client_for(worker).get(reverse(url_name)).status_code == 404
 
 
 def test_api_me_answers_404_without_a_link(tree):
