@@ -18,7 +18,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     transactional browser tests, whose database flush then removes migration-seeded rows (the
     calendar, the tag dictionary) from under later tests."""
     for item in items:
-        if "browser_name" in getattr(item, "fixturenames", ()) and item.get_closest_marker("browser") is None:
+        callspec = getattr(item, "callspec", None)
+        uses_browser = "browser_name" in getattr(item, "fixturenames", ()) or (
+            callspec is not None and "browser_name" in callspec.params
+        )
+        if uses_browser and item.get_closest_marker("browser") is None:
             raise pytest.UsageError(
                 f"{item.nodeid} uses a Playwright fixture but is not marked as a browser test; "
                 "rename a parameter called page/browser/context, or mark the test @pytest.mark.browser."
