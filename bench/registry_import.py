@@ -10,7 +10,8 @@
     speed.
 
 Database: a throwaway SQLite file under var/bench/ by default; with ``SHEQU_BENCH_PG=postgres://…``
-a throwaway PostgreSQL database ``shequ_bench_import`` is created on that server and dropped after.
+a throwaway PostgreSQL database ``shequ_bench_import`` is created on that server and dropped after
+(``SHEQU_BENCH_PG=1``: the server of a ``postgres://`` ``DATABASE_URL``, else the local one).
 Sizes: ``SHEQU_BENCH_XLSX_ROWS`` and ``SHEQU_BENCH_CSV_ROWS``.
 """
 
@@ -23,7 +24,7 @@ import random
 import time
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from bench import Figures, register
 
@@ -46,7 +47,7 @@ TABLES = (
 
 def _setup_database() -> str:
     """Point Django at a throwaway database, migrate it, and return its description."""
-    pg = os.environ.get("SHEQU_BENCH_PG", "")
+    pg = _pg_server()
     if pg:
         import psycopg
 
@@ -73,8 +74,21 @@ def _setup_database() -> str:
     return description
 
 
+def _pg_server() -> str:
+    """The PostgreSQL server to benchmark on: ``SHEQU_BENCH_PG`` as a URL, or ``SHEQU_BENCH_PG=1`` for
+    ``DATABASE_URL`` (a ``postgres://`` one) or the local server; empty for SQLite."""
+    value = os.environ.get("SHEQU_BENCH_PG", "")
+    if value in ("", "0"):
+        return ""
+    if "://" in value:
+        return value
+    url = os.environ.get("DATABASE_URL", "")
+    server = url.rsplit("/", 1)[0] if url.startswith("postgres") else "postgres://postgres@127.0.0.1:5432"
+    return f"{server}/postgres"
+
+
 def _drop_database() -> None:
-    pg = os.environ.get("SHEQU_BENCH_PG", "")
+    pg = _pg_server()
     if not pg:
         return
     from django.db import connections
@@ -279,40 +293,92 @@ def _error_rows_in_report(job: Any) -> int:
 
 @register("registry_import")
 def run() -> Figures:
-    database = _setup_database()
-    try:
-        return _run(database)
-    finally:
-        _drop_database()
-
-
-def _run(database: str) -> Figures:
-    from django.db import reset_queries
-
-    households = max(XLSX_ROWS, CSV_ROWS) // 2 + 10
-    committee, keys, user = _places(households)
+    """Each database in a process of its own (Django is set up once per process): SQLite always, with
+    the .xlsx part; PostgreSQL too when ``SHEQU_BENCH_PG`` is set."""
+    targets = ["sqlite", *(["postgresql"] if _pg_server() else [])]
     figures = Figures(
         title="Committee ledger import",
         description=(
-            f"The real import services (`shequ.registry.services_import`) on {database}: upload, "
-            "validation of every row (parse, row checks, one batched lookup per table), preview rows "
-            "stored, then apply in one transaction (re-plan from the stored rows, bulk writes: COPY on "
-            "PostgreSQL, executemany on SQLite). Synthetic residents in households of 1–4 at existing "
-            "houses of one committee; every row has a valid GB 11643 ID, a mobile and an address."
+            "The real import services (`shequ.registry.services_import`): upload, validation of every "
+            "row (parse, row checks, one batched lookup per table), preview rows stored, then apply in "
+            "one transaction (re-plan from the stored rows, bulk writes of value tuples: COPY on "
+            "PostgreSQL, executemany on SQLite, for persons, households, members, provenance, events "
+            "and preview rows). Synthetic residents in households of 1–4 at existing houses of one "
+            "committee; every row has a valid GB 11643 ID, a mobile and an address."
         ),
     )
+    for target in targets:
+        result = _child(target)
+        figures.rows.extend((str(label), str(value)) for label, value in result["rows"])
+        figures.notes.extend(n for n in result["notes"] if n not in figures.notes)
+    return figures
 
+
+def _child(target: str) -> dict[str, Any]:
+    import json
+    import subprocess
+    import sys
+
+    env = dict(os.environ)
+    if target == "sqlite":
+        env.pop("SHEQU_BENCH_PG", None)
+    print(f"  -- {target}", flush=True)
+    done = subprocess.run(  # noqa: S603 - this interpreter, this module
+        [sys.executable, "-m", "bench.registry_import", target],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    line = next(x for x in reversed(done.stdout.splitlines()) if x.startswith("FIGURES "))
+    return cast(dict[str, Any], json.loads(line.removeprefix("FIGURES ")))
+
+
+def _main(target: str) -> None:
+    import json
+    import sys
+
+    sys.path.insert(0, str(ROOT / "src"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shequ.config.settings.test")
+    database = _setup_database()
+    try:
+        figures = _run(
+            database, label="SQLite" if target == "sqlite" else "PostgreSQL", xlsx=target == "sqlite"
+        )
+    finally:
+        _drop_database()
+    print("FIGURES " + json.dumps({"rows": figures.rows, "notes": figures.notes}, ensure_ascii=False))
+
+
+def _run(database: str, *, label: str, xlsx: bool) -> Figures:
+    from django.db import reset_queries
+
+    households = max(XLSX_ROWS if xlsx else 0, CSV_ROWS) // 2 + 10
+    committee, keys, user = _places(households)
+    figures = Figures(title="Committee ledger import", description=database)
+    if xlsx:
+        _run_xlsx(figures, committee, keys, user, label=label)
+        _clear_registry()
+        reset_queries()
+    _run_csv(figures, committee, keys, user, label=label, database=database)
+    return figures
+
+
+def _run_xlsx(
+    figures: Figures, committee: Any, keys: list[tuple[str, str, str]], user: Any, *, label: str
+) -> None:
     # (a) The .xlsx ledger with ~1% bad rows, then the same file without them.
     rows, bad = _ledger_rows(XLSX_ROWS, keys, bad_share=BAD_SHARE, seed=1)
     content = _xlsx_bytes(rows)
     job, seconds = _upload_and_validate(committee, user, content, "ledger.xlsx")
     reported = _error_rows_in_report(job)
     figures.add(
-        f"(a) .xlsx {XLSX_ROWS:,} rows ({bad:,} bad): validation",
+        f"(a) {label}: .xlsx {XLSX_ROWS:,} rows ({bad:,} bad): validation",
         f"{seconds:.1f} s, **{XLSX_ROWS / seconds:,.0f} rows/s**",
     )
     figures.add(
-        "(a) error report complete",
+        f"(a) {label}: error report complete",
         f"{reported:,} error rows in the report for {bad:,} bad rows "
         f"({'yes' if reported == bad == job.counts['error'] else 'NO'})",
     )
@@ -321,12 +387,20 @@ def _run(database: str) -> Figures:
     job, apply_seconds = _apply(job, user)
     assert job.status == "imported", job.message
     figures.add(
-        f"(a) .xlsx {len(clean):,} clean rows: validation / apply",
+        f"(a) {label}: .xlsx {len(clean):,} clean rows: validation / apply",
         f"{len(clean) / validate_seconds:,.0f} rows/s / **{len(clean) / apply_seconds:,.0f} rows/s**",
     )
-    _clear_registry()
-    reset_queries()
 
+
+def _run_csv(
+    figures: Figures,
+    committee: Any,
+    keys: list[tuple[str, str, str]],
+    user: Any,
+    *,
+    label: str,
+    database: str,
+) -> None:
     # (b) The CSV ledger through the real path vs a raw insert of the same rows.
     rows, _bad = _ledger_rows(CSV_ROWS, keys, bad_share=0.0, seed=2)
     content = _csv_bytes(rows)
@@ -340,22 +414,28 @@ def _run(database: str) -> Figures:
     ratio = raw_seconds / total
     method = "COPY" if "PostgreSQL" in database else "executemany in one transaction"
     figures.add(
-        f"(b) CSV {CSV_ROWS:,} residents: import (validate + apply)",
+        f"(b) {label}: CSV {CSV_ROWS:,} residents: import (validate + apply)",
         f"{total:.1f} s ({validate_seconds:.1f} + {apply_seconds:.1f}), {CSV_ROWS / total:,.0f} rows/s",
     )
     figures.add(
-        f"(b) raw insert of the same rows ({method})",
+        f"(b) {label}: raw insert of the same rows ({method})",
         f"{raw_seconds:.1f} s: "
         + ", ".join(f"{n:,} {t.removeprefix('registry_')}" for t, n in written.items()),
     )
     figures.add(
-        "(b) import speed ÷ raw insert speed (target ≥ 40%)",
+        f"(b) {label}: import speed ÷ raw insert speed (target ≥ 40%)",
         f"**{ratio:.0%}** ({'met' if ratio >= 0.4 else 'not met'})",
     )
     figures.notes.append(
         "The raw insert writes exactly the rows the import left in the four registry tables (dumped, "
         "deleted and re-inserted in one transaction); the import also parses and checks every row, "
         "stores one preview row per ledger row, re-plans inside the apply transaction, and writes one "
-        "event per person."
+        "event per person. SQLite: a file in WAL mode under var/bench/; PostgreSQL: a throwaway "
+        "database on the local server. The .xlsx part (a) runs on SQLite only."
     )
-    return figures
+
+
+if __name__ == "__main__":
+    import sys
+
+    _main(sys.argv[1])

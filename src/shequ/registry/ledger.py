@@ -285,12 +285,14 @@ def iter_ledger_rows(stream: IO[bytes], fmt: str) -> Iterator[LedgerRow]:
         raw.close()
         raise
     positions = [(i, k) for i, k in enumerate(keys) if k is not None and k != ERROR_KEY]
+    # CSV cells are always text: strip them directly instead of asking ``cell_text`` per cell.
+    text_of = str.strip if fmt == CSV else cell_text
     for number, cells in enumerate(raw, start=2):
         values: dict[str, str] = {}
         width = len(cells)
         for i, key in positions:
             if i < width:
-                text = cell_text(cells[i])
+                text = text_of(cells[i])
                 if text:
                     values[key] = text
         if values:

@@ -47,7 +47,6 @@ from .models import (
     ImportRow,
     Person,
     PersonStatus,
-    PopulationKind,
     Relation,
     RequestStatus,
     RowAction,
@@ -626,18 +625,3 @@ def access_importable_committee(*, user: Any, code: str) -> Division:
     if committee is None or not can_import(user, committee.path):
         raise Http404
     return committee
-
-
-def defaults_for_new_person(data: dict[str, Any]) -> dict[str, Any]:
-    """Model values of a new person from a normalised row (empty cells take the model defaults)."""
-    return {
-        "name": data.get("name", ""),
-        "document_type": data["document_type"],
-        "id_number": data.get("id_number", ""),
-        "birth_date": date.fromisoformat(data["birth_date"]) if data.get("birth_date") else None,
-        "sex": data.get("sex", Sex.UNKNOWN),
-        "mobile": data.get("mobile", ""),
-        "registered_address": data.get("registered_address", ""),
-        "population_kind": data.get("population_kind", PopulationKind.REGISTERED),
-        "status": data.get("status", PersonStatus.LIVING_HERE),
-    }

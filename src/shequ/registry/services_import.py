@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import IO, Any, cast
 
@@ -35,7 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shequ.core.errors import ApiError
-from shequ.core.events import event_record, events_bulk_record
+from shequ.core.events import event_record
 from shequ.core.masking import mask
 from shequ.core.models import Event
 from shequ.places.models import Division, DivisionLevel, House
@@ -51,8 +52,11 @@ from .models import (
     ImportRow,
     ImportStatus,
     Person,
+    PersonStatus,
+    PopulationKind,
     Relation,
     RowAction,
+    Sex,
     Source,
     TagAssignment,
 )
@@ -66,7 +70,6 @@ from .selectors_import import (
     Plan,
     PlannedRow,
     committee_street_code,
-    defaults_for_new_person,
     import_plan,
     row_check,
 )
@@ -96,6 +99,7 @@ CANCELLABLE = frozenset(
     {ImportStatus.UPLOADED, ImportStatus.VALIDATING, ImportStatus.VALIDATED, ImportStatus.INVALID}
 )
 PROVENANCE_ATTRIBUTES = PERSON_ATTRIBUTES
+_PERSON_ATTRIBUTE_SET = frozenset(PERSON_ATTRIBUTES)
 
 
 # --- Guards ------------------------------------------------------------------------------------
@@ -138,9 +142,22 @@ def _allocate_ids(model: type[models.Model], count: int) -> list[int]:
     return list(range(start, start + count))
 
 
-def _preparer(field: models.Field[Any, Any], now: Any) -> Callable[[Any], Any]:
-    """A fast ``value → database value`` for one field: plain text, numbers and keys pass through;
-    timestamps (mostly one shared "now") are adapted once per distinct value."""
+def json_text(value: Any) -> str:
+    """A JSON column's database value (text on SQLite; ``COPY`` parses it into ``jsonb``)."""
+    return _JSON_DUMPS(value)
+
+
+_JSON_DUMPS = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def db_datetime(value: Any) -> Any:
+    """A timestamp's database value (adapted once, then shared by every row written with it)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _preparer(field: models.Field[Any, Any], now: Any) -> Callable[[Any], Any] | None:
+    """A fast ``value → database value`` for one field; ``None`` when the value passes through
+    (plain text, numbers, keys). Timestamps (mostly one shared "now") are adapted once per value."""
     if isinstance(field, models.DateTimeField):
         cache: dict[Any, Any] = {}
         auto = field.auto_now or field.auto_now_add
@@ -155,29 +172,56 @@ def _preparer(field: models.Field[Any, Any], now: Any) -> Callable[[Any], Any]:
         return prep_datetime
     if isinstance(field, models.DateField):
         return connection.ops.adapt_datefield_value
+    if isinstance(field, models.JSONField):
+        return json_text
     if isinstance(
         field,
         models.CharField | models.TextField | models.IntegerField | models.BooleanField | models.ForeignKey,
     ):
-        return lambda value: value
+        return None
     return lambda value: field.get_db_prep_save(value, connection)
 
 
-def bulk_insert_values(model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+def _prepared_rows(
+    rows: Iterable[Sequence[Any]], preparers: list[Callable[[Any], Any] | None], defaults: tuple[Any, ...]
+) -> Iterator[tuple[Any, ...]]:
+    """Rows with their values adapted where a field needs it, the defaulted columns appended."""
+    active = [(i, prep) for i, prep in enumerate(preparers) if prep is not None]
+    if not active:
+        if defaults:
+            for row in rows:
+                yield (*row, *defaults)
+        else:
+            for row in rows:
+                yield tuple(row)
+        return
+    for row in rows:
+        values = list(row)
+        for i, prep in active:
+            values[i] = prep(values[i])
+        yield (*values, *defaults)
+
+
+def bulk_insert_values(
+    model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]], *, ready: bool = False
+) -> int:
     """Insert rows given as value tuples (in the order of ``names``, attribute names such as
-    ``person_id``): ``COPY`` on PostgreSQL, ``executemany`` in batches elsewhere. Fields left out take
-    their model default (``auto_now`` timestamps: one shared "now"). No signals, no returned keys."""
+    ``person_id``): ``COPY`` on PostgreSQL, ``executemany`` in large batches elsewhere. Fields left out
+    take their model default (``auto_now`` timestamps: one shared "now"). No signals, no returned keys.
+
+    With ``ready`` the values are database values already (dates as ISO text, timestamps through
+    ``db_datetime``, JSON through ``json_text``) and go in as they are: the fast path of the import."""
     by_attname = {f.attname: f for f in model._meta.concrete_fields}
     named = [by_attname[n] for n in names]
     rest = [f for f in model._meta.concrete_fields if f.attname not in names and not f.primary_key]
     now = timezone.now()
-    defaults = [
-        _preparer(f, now)(
-            now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else f.get_default()
-        )
-        for f in rest
-    ]
-    preparers = [_preparer(f, now) for f in named]
+    defaults = []
+    for f in rest:
+        value = now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else f.get_default()
+        prep = _preparer(f, now)
+        defaults.append(value if prep is None else prep(value))
+    preparers = [None if ready else _preparer(f, now) for f in named]
+    prepared = _prepared_rows(rows, preparers, tuple(defaults))
     fields = named + rest
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
@@ -186,23 +230,16 @@ def bulk_insert_values(model: type[models.Model], names: Sequence[str], rows: It
         if connection.vendor == "postgresql":
             raw = cursor.cursor  # the psycopg cursor under Django's wrapper
             with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row([*(prep(v) for prep, v in zip(preparers, row, strict=True)), *defaults])
+                write = copy.write_row
+                for row in prepared:
+                    write(row)
                     count += 1
             return count
         placeholders = ", ".join(["%s"] * len(fields))
         sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608 - quoted names
-        batch: list[list[Any]] = []
-        for row in rows:
-            batch.append([*(prep(v) for prep, v in zip(preparers, row, strict=True)), *defaults])
-            if len(batch) >= BATCH_SIZE:
-                cursor.executemany(sql, batch)
-                count += len(batch)
-                batch = []
-        if batch:
-            cursor.executemany(sql, batch)
-            count += len(batch)
-    return count
+        # One statement for all rows: sqlite3 steps through the generator without building a list.
+        cursor.executemany(sql, prepared)  # type: ignore[arg-type]
+        return max(cursor.rowcount, 0)
 
 
 def bulk_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
@@ -349,25 +386,50 @@ def row_error_text(issues: Iterable[dict[str, str]]) -> str:
     )
 
 
-def _preview_rows(job: ImportJob, plan: Plan) -> list[ImportRow]:
-    return [
-        ImportRow(
-            job=job,
-            row_number=row.number,
-            action=row.action,
-            person_id=cast(int, row.person_id),
-            errors=row.issues,
-            changes=row.changes,
-            data=row.data,
+_PERSON_COLUMNS = (
+    "id",
+    "name",
+    "document_type",
+    "id_number",
+    "birth_date",
+    "sex",
+    "mobile",
+    "registered_address",
+    "population_kind",
+    "status",
+    "house_id",
+    "street_code",
+    "path",
+    "created_at",
+    "updated_at",
+    "status_changed_at",
+)
+_PROVENANCE_COLUMNS = ("person_id", "attribute", "source", "confirmed_at", "confirmed_by_id")
+_HOUSEHOLD_COLUMNS = ("id", "house_id", "head_id", "street_code", "path", "created_at")
+_MEMBER_COLUMNS = ("household_id", "person_id", "relation", "street_code")
+_EVENT_COLUMNS = ("occurred_at", "actor_id", "subject_type", "subject_id", "type", "data", "scope_path")
+_PREVIEW_COLUMNS = ("job_id", "row_number", "action", "person_id", "errors", "changes", "data")
+
+
+def _preview_values(job: ImportJob, plan: Plan) -> Iterator[tuple[Any, ...]]:
+    """The preview rows of ``plan`` as database values (see ``_PREVIEW_COLUMNS``)."""
+    job_id = job.pk
+    for row in plan.rows:
+        yield (
+            job_id,
+            row.number,
+            row.action,
+            row.person_id,
+            json_text(row.issues) if row.issues else "[]",
+            json_text(row.changes) if row.changes else "{}",
+            json_text(row.data),
         )
-        for row in plan.rows
-    ]
 
 
 def _store_preview(job: ImportJob, plan: Plan) -> dict[str, int]:
     """Replace the job's preview rows with ``plan``; store the error report. Inside a transaction."""
     ImportRow.objects.filter(job=job).delete()
-    bulk_insert(ImportRow, _preview_rows(job, plan))
+    bulk_insert_values(ImportRow, _PREVIEW_COLUMNS, _preview_values(job, plan), ready=True)
     counts = plan.counts()
     job.counts = counts
     job.total_rows = len(plan.rows)
@@ -469,16 +531,44 @@ def _start_apply(job: ImportJob, actor_id: int) -> None:
 
 
 def _stored_rows(job: ImportJob) -> tuple[list[tuple[int, dict[str, Any], list[dict[str, str]]]], list[Any]]:
+    """The confirmed preview: the rows to re-plan (number, data, row warnings) and, per row, what it
+    was to do (number, action, person, the changes as stored JSON text). Read with one plain query:
+    the JSON is decoded here once, and the changes only where a row has any."""
     rows: list[tuple[int, dict[str, Any], list[dict[str, str]]]] = []
-    signature: list[Any] = []
-    stored = ImportRow.objects.filter(job=job).order_by("row_number")
-    for number, data, errors, action, person_id, changes in stored.values_list(
-        "row_number", "data", "errors", "action", "person_id", "changes"
-    ).iterator(chunk_size=BATCH_SIZE):
-        # Row-level problems were found at validation and need no database: keep them as they were.
-        rows.append((number, data, [e for e in errors or () if e.get("level") == WARNING]))
-        signature.append((number, action, person_id, changes))
+    signature: list[tuple[int, str, int | None, str]] = []
+    loads = json.loads
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT row_number, action, person_id, data, errors, changes FROM registry_importrow "
+            "WHERE job_id = %s ORDER BY row_number",
+            [job.pk],
+        )
+        while chunk := cursor.fetchmany(BATCH_SIZE):
+            for number, action, person_id, data, errors, changes in chunk:
+                # Row-level problems were found at validation and need no database: keep the warnings.
+                warnings = (
+                    [e for e in loads(errors) if e.get("level") == WARNING]
+                    if errors and errors != "[]"
+                    else []
+                )
+                rows.append((number, loads(data), warnings))
+                signature.append((number, action, person_id, changes))
     return rows, signature
+
+
+def _plan_matches(plan: Plan, confirmed: list[tuple[int, str, int | None, str]]) -> bool:
+    """Whether the new plan does, row for row, what the confirmed preview said."""
+    if len(plan.rows) != len(confirmed):
+        return False
+    for row, (number, action, person_id, changes) in zip(plan.rows, confirmed, strict=True):
+        if row.number != number or row.action != action or row.person_id != person_id:
+            return False
+        if not row.changes:
+            if changes not in ("{}", None) and json.loads(changes):
+                return False
+        elif changes in ("{}", None) or json.loads(changes) != row.changes:
+            return False
+    return True
 
 
 def import_job_apply(*, job_id: int, actor: Any) -> ImportJob:
@@ -492,7 +582,7 @@ def import_job_apply(*, job_id: int, actor: Any) -> ImportJob:
             _require_import_right(actor, job.path)
             rows, confirmed = _stored_rows(job)
             plan = import_plan(committee=job.division, actor=actor, rows=rows)
-            if plan.signature() != confirmed:
+            if not _plan_matches(plan, confirmed):
                 # The registry changed since the preview: show the new preview, ask again.
                 counts = _store_preview(job, plan)
                 job.message = _("校验后登记数据发生了变化，已按最新数据重新生成预览，请重新确认。")
@@ -548,6 +638,12 @@ def import_job_cancel(*, job: ImportJob, actor: Any) -> ImportJob:
 
 
 # --- Execution of a plan -------------------------------------------------------------------------
+
+
+def _record_events(values: list[tuple[Any, ...]]) -> None:
+    """Append the import's event rows (columns ``_EVENT_COLUMNS``, database values) in bulk: the same
+    rows ``shequ.core.events`` writes, without a model instance per row."""
+    bulk_insert_values(Event, _EVENT_COLUMNS, values, ready=True)
 
 
 def _event_values(attribute: str, value: Any) -> Any:
@@ -609,30 +705,39 @@ def _execute(*, job: ImportJob, plan: Plan, actor: Any) -> dict[str, int]:  # no
     summary = {"houses_created": len(plan.new_houses), "tenure_changed": len(plan.tenure_changes)}
     active = [r for r in plan.rows if r.action in (RowAction.NEW, RowAction.CHANGED)]
 
-    # New persons, with their primary keys taken up front (COPY returns none).
+    # New persons, with their primary keys taken up front (COPY returns none), written as value
+    # tuples (no model instances: a million of them would cost more than the insert).
     new_rows = [r for r in active if r.action == RowAction.NEW]
     ids = _allocate_ids(Person, len(new_rows))
-    persons: list[Person] = []
+    now_db = db_datetime(now)
+    person_values: list[tuple[Any, ...]] = []
     for row, pk in zip(new_rows, ids, strict=True):
-        values = defaults_for_new_person(row.data)
-        path = _person_place(plan, row)
-        house_id = (
-            None if values["status"] in NOT_LIVING or row.house_key is None else house_ids[row.house_key]
-        )
-        persons.append(
-            Person(
-                pk=pk,
-                **values,
-                house_id=house_id,
-                street_code=street_code,
-                path=path,
-                created_at=now,
-                updated_at=now,
-                status_changed_at=now if values["status"] in NOT_LIVING else None,
+        data = row.data
+        status = data.get("status", PersonStatus.LIVING_HERE)
+        living = status not in NOT_LIVING
+        person_values.append(
+            (
+                pk,
+                data.get("name", ""),
+                data["document_type"],
+                data.get("id_number", ""),
+                data.get("birth_date"),  # ISO text: both databases read it as a date
+                data.get("sex", Sex.UNKNOWN),
+                data.get("mobile", ""),
+                data.get("registered_address", ""),
+                data.get("population_kind", PopulationKind.REGISTERED),
+                status,
+                house_ids[row.house_key] if living and row.house_key is not None else None,
+                street_code,
+                _person_place(plan, row),
+                now_db,
+                now_db,
+                None if living else now_db,
             )
         )
         row.person_id = pk
-    bulk_insert(Person, persons)
+    bulk_insert_values(Person, _PERSON_COLUMNS, person_values, ready=True)
+    del person_values
 
     # Changed persons: attributes they do not owe to a source department are updated in place; the
     # others become correction requests to their source.
@@ -696,26 +801,28 @@ def _execute(*, job: ImportJob, plan: Plan, actor: Any) -> dict[str, int]:  # no
     # Provenance: what the committee collected, confirmed now.
     provenance: list[tuple[int, str, str, Any, int]] = []
     replaced: list[int] = []
+    committee_source = str(Source.COMMITTEE)
+    actor_id = actor.pk
+    collected = [a for a in PROVENANCE_ATTRIBUTES if a != "house"]
     for row in new_rows:
         pid = cast(int, row.person_id)
         data = row.data
         provenance.extend(
-            (pid, attribute, Source.COMMITTEE, now, actor.pk)
-            for attribute in PROVENANCE_ATTRIBUTES
-            if (row.house_key is not None if attribute == "house" else data.get(attribute))
+            (pid, attribute, committee_source, now_db, actor_id)
+            for attribute in collected
+            if data.get(attribute)
         )
+        if row.house_key is not None:
+            provenance.append((pid, "house", committee_source, now_db, actor_id))
     for person_id, attribute in confirmed:
         existing = plan.provenance.get((person_id, attribute))
         if existing is not None:
             replaced.append(existing[0])
-        provenance.append((person_id, attribute, Source.COMMITTEE, now, actor.pk))
+        provenance.append((person_id, attribute, committee_source, now_db, actor_id))
     for start in range(0, len(replaced), 900):
         AttributeProvenance.objects.filter(pk__in=replaced[start : start + 900]).delete()
-    bulk_insert_values(
-        AttributeProvenance,
-        ("person_id", "attribute", "source", "confirmed_at", "confirmed_by_id"),
-        provenance,
-    )
+    bulk_insert_values(AttributeProvenance, _PROVENANCE_COLUMNS, provenance, ready=True)
+    del provenance
 
     # Households and members.
     member_count = _write_households(plan, active, house_ids, street_code, now)
@@ -740,42 +847,37 @@ def _execute(*, job: ImportJob, plan: Plan, actor: Any) -> dict[str, int]:  # no
     bulk_insert(TagAssignment, assignments)
 
     # One event per person written, with old/new (personal fields masked).
-    events: list[Event] = []
+    scope = plan.committee.path
+    job_id = job.pk
+    subject_type = Person._meta.label_lower
+    event_values: list[tuple[Any, ...]] = []
     for row in active:
         if row.action == RowAction.NEW:
             event_data: dict[str, Any] = {
-                "job": job.pk,
+                "job": job_id,
                 "row": row.number,
-                "new": {k: _event_values(k, v) for k, v in row.data.items() if k in PERSON_ATTRIBUTES},
+                "new": {k: _event_values(k, v) for k, v in row.data.items() if k in _PERSON_ATTRIBUTE_SET},
             }
             kind = REGISTRY_PERSON_IMPORTED
         else:
-            event_data = {"job": job.pk, "row": row.number, "changes": _masked_changes(row.changes)}
+            event_data = {"job": job_id, "row": row.number, "changes": _masked_changes(row.changes)}
             kind = REGISTRY_PERSON_IMPORT_UPDATED
-        events.append(
-            Event(
-                occurred_at=now,
-                actor_id=actor.pk,
-                subject_type="registry.person",
-                subject_id=str(row.person_id),
-                type=kind,
-                data=event_data,
-                scope_path=plan.committee.path,
-            )
+        event_values.append(
+            (now_db, actor_id, subject_type, str(row.person_id), kind, json_text(event_data), scope)
         )
-    events.extend(
-        Event(
-            occurred_at=now,
-            actor_id=actor.pk,
-            subject_type="registry.person",
-            subject_id=str(c.person_id),
-            type=REGISTRY_CORRECTION_REQUESTED,
-            data={"attribute": c.attribute, "routed_to": c.routed_to, "job": job.pk},
-            scope_path=c.path,
+    event_values.extend(
+        (
+            now_db,
+            actor_id,
+            subject_type,
+            str(c.person_id),
+            REGISTRY_CORRECTION_REQUESTED,
+            json_text({"attribute": c.attribute, "routed_to": c.routed_to, "job": job_id}),
+            c.path,
         )
         for c in corrections
     )
-    events_bulk_record(events)
+    _record_events(event_values)
     summary.update(
         {
             "persons_created": len(new_rows),
@@ -805,7 +907,8 @@ def _write_households(  # noqa: PLR0912
             groups.setdefault(row.data["household"], []).append(row)
     new_numbers = [n for n, rows in groups.items() if plan.households.get(n) is None]
     ids = _allocate_ids(Household, len(new_numbers))
-    households: list[Household] = []
+    now_db = db_datetime(now)
+    households: list[tuple[Any, ...]] = []
     target: dict[str, int] = {}
     for number, pk in zip(new_numbers, ids, strict=True):
         rows = groups[number]
@@ -815,24 +918,24 @@ def _write_households(  # noqa: PLR0912
             raise ApiError(_("新建的户须有房屋。"), code="invalid", status=422)
         building = plan.buildings[house_key[0]]
         households.append(
-            Household(
-                pk=pk,
-                house_id=house_ids[house_key],
-                head_id=head.person_id,
-                street_code=street_code,
-                path=plan.compounds[building.compound_id].path,
-                created_at=now,
+            (
+                pk,
+                house_ids[house_key],
+                head.person_id,
+                street_code,
+                plan.compounds[building.compound_id].path,
+                now_db,
             )
         )
         target[number] = pk
-    bulk_insert(Household, households)
+    bulk_insert_values(Household, _HOUSEHOLD_COLUMNS, households, ready=True)
     for number in groups:
         if number not in target:
             target[number] = plan.households[number]  # type: ignore[assignment]
 
     # Memberships that move or change relation are replaced (deleted first: one head per household).
     stale: list[int] = []
-    members: list[HouseholdMember] = []
+    members: list[tuple[Any, ...]] = []
     new_heads: list[Household] = []
     for number, rows in groups.items():
         for row in rows:
@@ -840,19 +943,12 @@ def _write_households(  # noqa: PLR0912
                 membership = plan.memberships.get(row.person_id) if row.person_id is not None else None
                 if membership is not None:
                     stale.append(membership[0])
-                members.append(
-                    HouseholdMember(
-                        household_id=target[number],
-                        person_id=cast(int, row.person_id),
-                        relation=row.data["relation"],
-                        street_code=street_code,
-                    )
-                )
+                members.append((target[number], row.person_id, row.data["relation"], street_code))
             if "head" in row.changes and plan.households.get(number) is not None:
                 new_heads.append(Household(pk=target[number], head_id=row.person_id))
     for start in range(0, len(stale), 900):
         HouseholdMember.objects.filter(pk__in=stale[start : start + 900]).delete()
-    bulk_insert(HouseholdMember, members)
+    bulk_insert_values(HouseholdMember, _MEMBER_COLUMNS, members, ready=True)
     if new_heads:
         Household.objects.bulk_update(new_heads, ["head"], batch_size=1000)
     return len(members)

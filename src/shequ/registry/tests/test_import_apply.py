@@ -165,7 +165,7 @@ def test_a_failure_during_apply_loads_nothing(world, monkeypatch):
     def broken(events):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services_import, "events_bulk_record", broken)
+    monkeypatch.setattr(services_import, "_record_events", broken)
     from .test_import_support import apply
 
     job = apply(job, world.worker)
