@@ -29,9 +29,14 @@ demo: $(STAMP)
 	$(BIN)/shequ import_divisions --shanghai
 	$(BIN)/shequ import_boundaries --district-polygons
 	$(BIN)/shequ seed --scale demo
+	$(BIN)/shequ registry_tags_refresh
 	$(BIN)/shequ demo_accounts
 	$(BIN)/shequ collectstatic --no-input --verbosity 0
-	$(BIN)/shequ runserver $(HOST):$(PORT)
+	@echo "Serving http://$(HOST):$(PORT)/ with a task worker (imports, exports) and the periodic tick."
+	@$(BIN)/shequ db_worker --no-reload >var/worker.log 2>&1 & worker=$$!; \
+	 (while sleep 60; do $(BIN)/shequ tick >>var/tick.log 2>&1; done) & ticker=$$!; \
+	 trap 'kill $$worker $$ticker 2>/dev/null' EXIT INT TERM; \
+	 $(BIN)/shequ runserver $(HOST):$(PORT)
 
 test: $(STAMP)
 	$(BIN)/pytest -q
