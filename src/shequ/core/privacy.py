@@ -39,6 +39,30 @@ def masked_value(obj: models.Model, field_name: str) -> str:
     return mask(kinds[field_name], value)
 
 
+def masked_for_record(model: type[models.Model], name: str, value: Any) -> Any:
+    """A value as it may be kept in an event row or a preview: a declared personal field of ``model``
+    masked, anything else unchanged. Event rows are append-only and outlive purges, so they never hold
+    clear personal values (the access log is the only place of clear reads)."""
+    kinds = personal_fields(model)
+    if name not in kinds or value in (None, ""):
+        return value
+    return mask(kinds[name], str(value))
+
+
+def masked_changes(
+    model: type[models.Model], changes: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """``{"field": {"old": …, "new": …, …}}`` with the old and new values of personal fields masked."""
+    return {
+        name: {
+            **change,
+            "old": masked_for_record(model, name, change.get("old")),
+            "new": masked_for_record(model, name, change.get("new")),
+        }
+        for name, change in changes.items()
+    }
+
+
 def masked_dict(obj: models.Model, fields: Iterable[str] | None = None) -> dict[str, str]:
     names = list(fields) if fields is not None else list(personal_fields(obj))
     return {name: masked_value(obj, name) for name in names}

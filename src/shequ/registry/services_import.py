@@ -37,8 +37,8 @@ from django.utils.translation import gettext as _
 
 from shequ.core.errors import ApiError
 from shequ.core.events import event_record
-from shequ.core.masking import mask
 from shequ.core.models import Event
+from shequ.core.privacy import masked_changes, masked_for_record
 from shequ.places.models import Division, DivisionLevel, House
 
 from . import ledger
@@ -65,7 +65,6 @@ from .selectors_import import (
     ERROR,
     NOT_LIVING,
     PERSON_ATTRIBUTES,
-    PERSONAL,
     WARNING,
     Plan,
     PlannedRow,
@@ -646,20 +645,6 @@ def _record_events(values: list[tuple[Any, ...]]) -> None:
     bulk_insert_values(Event, _EVENT_COLUMNS, values, ready=True)
 
 
-def _event_values(attribute: str, value: Any) -> Any:
-    """Event rows keep personal fields masked (the access log is the only place of clear reads)."""
-    if attribute in PERSONAL and value:
-        return mask(Person.PERSONAL_FIELDS[attribute], str(value))
-    return value
-
-
-def _masked_changes(changes: dict[str, Any]) -> dict[str, Any]:
-    return {
-        key: {**change, "old": _event_values(key, change["old"]), "new": _event_values(key, change["new"])}
-        for key, change in changes.items()
-    }
-
-
 def _create_houses(plan: Plan) -> dict[tuple[int, str, str], int]:
     """Houses named in the file but unknown in a known building; returns every house key → pk."""
     keys = {key: pk for key, (pk, _tenure) in plan.houses.items()}
@@ -856,11 +841,15 @@ def _execute(*, job: ImportJob, plan: Plan, actor: Any) -> dict[str, int]:  # no
             event_data: dict[str, Any] = {
                 "job": job_id,
                 "row": row.number,
-                "new": {k: _event_values(k, v) for k, v in row.data.items() if k in _PERSON_ATTRIBUTE_SET},
+                "new": {
+                    k: masked_for_record(Person, k, v)
+                    for k, v in row.data.items()
+                    if k in _PERSON_ATTRIBUTE_SET
+                },
             }
             kind = REGISTRY_PERSON_IMPORTED
         else:
-            event_data = {"job": job_id, "row": row.number, "changes": _masked_changes(row.changes)}
+            event_data = {"job": job_id, "row": row.number, "changes": masked_changes(Person, row.changes)}
             kind = REGISTRY_PERSON_IMPORT_UPDATED
         event_values.append(
             (now_db, actor_id, subject_type, str(row.person_id), kind, json_text(event_data), scope)

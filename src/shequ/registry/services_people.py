@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shequ.core.events import diff, event_record
-from shequ.core.masking import mask
+from shequ.core.privacy import masked_changes, masked_for_record
 from shequ.core.validators import check_id_number, normalise_mobile, validate_mobile
 from shequ.places.models import Division, DivisionLevel, House
 
@@ -109,21 +109,6 @@ def _event_value(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
-
-
-def _event_safe(name: str, value: Any) -> Any:
-    """Event rows are append-only and outlive purges: personal values go into them masked."""
-    kind = Person.PERSONAL_FIELDS.get(name)
-    if kind is None or value in (None, ""):
-        return value
-    return mask(kind, str(value))
-
-
-def _event_changes(changed: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {
-        name: {"old": _event_safe(name, change["old"]), "new": _event_safe(name, change["new"])}
-        for name, change in changed.items()
-    }
 
 
 def _field_error(name: str, message: Any) -> ValidationError:
@@ -349,7 +334,7 @@ def _apply(
         subject=person,
         type=PERSON_UPDATED,
         actor=actor,
-        data={"source": source, "changes": _event_changes(changed)},
+        data={"source": source, "changes": masked_changes(Person, changed)},
         scope_path=person.path,
     )
     return changed
@@ -407,8 +392,8 @@ def person_update(
                         "person": locked.pk,
                         "attribute": name,
                         "routed_to": owner,
-                        "old": _event_safe(name, request.current_value),
-                        "new": _event_safe(name, request.proposed_value),
+                        "old": masked_for_record(Person, name, request.current_value),
+                        "new": masked_for_record(Person, name, request.proposed_value),
                     },
                     scope_path=locked.path,
                 )
