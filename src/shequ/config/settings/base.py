@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "shequ.places",
     "shequ.accounts",
     "shequ.registry",
+    "shequ.cases",
 ]
 
 MIDDLEWARE = [
