@@ -1,7 +1,9 @@
-"""Periodic jobs, deadline handlers and navigation of the cases app (filled in by each area)."""
+"""Periodic jobs, deadline handlers and navigation of the cases app."""
 
 from __future__ import annotations
 
 
 def register_all() -> None:
-    return None
+    from .jobs import register_case_jobs
+
+    register_case_jobs()

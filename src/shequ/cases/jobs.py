@@ -1,0 +1,157 @@
+"""The case loop's clockwork, driven by ``shequ tick`` (idempotent: running it twice changes nothing).
+
+- The kernel's ``deadlines_tick`` marks every case timer at 80 % (reminded) and at 100 % (overdue) once;
+  the handlers here tell the responsible unit, write the overdue event, and close a case whose
+  resident did not answer within the confirmation window ("no response").
+- ``cases_escalate`` raises supervision on overdue handling timers by the configured steps
+  (ordinary → yellow card → red card) and brings them to the street and the district. One automatic
+  supervision per timer and level (a unique constraint), so a repeated run issues nothing new.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from shequ.core.clock import elapsed
+from shequ.core.models import Deadline, DeadlineState, Supervision, Unit
+from shequ.core.services_clock import deadline_handler_register
+from shequ.core.ticks import periodic_job_register
+
+from . import conf
+from .machine import CASE_DEADLINE_OVERDUE, CASE_DEADLINE_REMINDED, CASE_ESCALATED
+from .models import Case
+from .services_common import DEADLINE_KIND, record
+
+_STAGE_OF_KIND = {kind: stage for stage, kind in DEADLINE_KIND.items()}
+
+
+def _case_of(deadline: Deadline) -> Case | None:
+    if deadline.subject_type != "cases.case":
+        return None
+    return (
+        Case.objects.select_related("category", "district", "street", "committee", "handler_division")
+        .filter(pk=int(deadline.subject_id))
+        .first()
+    )
+
+
+def _reminded(deadline: Deadline) -> None:
+    case = _case_of(deadline)
+    if case is None or not case.is_open:
+        return
+    from .notifications import handler_notify
+
+    with transaction.atomic():
+        record(
+            case,
+            CASE_DEADLINE_REMINDED,
+            actor=None,
+            old_state=case.state,
+            data={
+                "kind": _STAGE_OF_KIND.get(deadline.kind, deadline.kind),
+                "due_at": deadline.due_at.isoformat(),
+            },
+        )
+        handler_notify(
+            case=case, kind="case_deadline_reminded", title=_("案件 %(n)s 即将到期") % {"n": case.number}
+        )
+
+
+def _overdue(deadline: Deadline) -> None:
+    case = _case_of(deadline)
+    if case is None or not case.is_open:
+        return
+    stage = _STAGE_OF_KIND.get(deadline.kind, deadline.kind)
+    if stage == "confirmation":
+        from .services_transitions import case_feedback_expire
+
+        case_feedback_expire(case=case)
+        return
+    with transaction.atomic():
+        record(
+            case,
+            CASE_DEADLINE_OVERDUE,
+            actor=None,
+            old_state=case.state,
+            data={"kind": stage, "due_at": deadline.due_at.isoformat()},
+        )
+
+
+def cases_escalate(*, now: datetime | None = None) -> int:
+    """Issue the automatic supervision steps every overdue handling timer has reached. Returns the
+    number of supervisions issued."""
+    from .notifications import supervisors_notify
+    from .services_transitions import case_supervise
+
+    now = now or timezone.now()
+    steps = sorted(conf.escalation_steps(), key=lambda step: step["after_work_days"])
+    overdue = list(
+        Deadline.objects.filter(kind=DEADLINE_KIND["handling"], state=DeadlineState.RUNNING, due_at__lt=now)
+        .order_by("due_at", "pk")
+        .prefetch_related("pauses")
+    )
+    if not overdue:
+        return 0
+    issued_levels: dict[int, set[str]] = {}
+    for deadline_id, level in Supervision.objects.filter(
+        deadline_id__in=[d.pk for d in overdue], automatic=True
+    ).values_list("deadline_id", "level"):
+        issued_levels.setdefault(deadline_id, set()).add(level)
+    issued = 0
+    for deadline in overdue:
+        late = elapsed(deadline.due_at, now, Unit.WORK_DAYS)
+        due_steps = [
+            s
+            for s in steps
+            if late >= s["after_work_days"] and str(s["level"]) not in issued_levels.get(deadline.pk, set())
+        ]
+        if not due_steps:
+            continue
+        case = _case_of(deadline)
+        if case is None or not case.is_open:
+            continue
+        for step in due_steps:
+            target = case.street.code if step["escalate_to"] == "street" else case.district.code
+            reason = _("处置超期 %(days)s 个工作日") % {"days": f"{late:.1f}"}
+            case = case_supervise(
+                case=case,
+                actor=None,
+                level=str(step["level"]),
+                reason=reason,
+                escalate_to=target,
+                points=int(step.get("points", 0)),
+                automatic=True,
+            )
+            with transaction.atomic():
+                record(
+                    case,
+                    CASE_ESCALATED,
+                    actor=None,
+                    old_state=case.state,
+                    data={"level": str(step["level"]), "to": target, "late_work_days": str(late)},
+                )
+                supervisors_notify(
+                    case=case,
+                    division_code=target,
+                    kind="case_escalated",
+                    title=_("案件 %(n)s 超期督办") % {"n": case.number},
+                    body=reason,
+                )
+            issued += 1
+    return issued
+
+
+def _escalate_job(now: datetime) -> Any:
+    return cases_escalate(now=now)
+
+
+def register_case_jobs() -> None:
+    for kind in DEADLINE_KIND.values():
+        deadline_handler_register(kind=kind, event="reminded", handler=_reminded)
+        deadline_handler_register(kind=kind, event="overdue", handler=_overdue)
+    periodic_job_register(name="cases.escalate", every=timedelta(minutes=15), run=_escalate_job)

@@ -1,0 +1,136 @@
+"""Who may make which transition of a case (STYLE.md rule 8): one place, read by services, views,
+API and the role × state matrix test.
+
+A transition (``machine.TRANSITIONS``) names the roles that may make it and how the actor must be
+related to the case:
+
+- ``area``: a staff membership with one of the roles at a division or grid whose subtree holds the case;
+- ``handler``: a membership with one of the roles at the responsible unit (the organisation, or the
+  division the case is routed to — the committee for small matters, the street for 属地兜底);
+- ``reporter``: the reporter or a follower of the case (residents), or staff with one of the roles in
+  the case's area (a dispatcher recording an answer given by phone);
+- ``area_or_handler``: either of the first two.
+
+Superusers may make every transition. Seeing a case (``selectors.access_case_by_id``) comes first:
+a case outside the user's visibility is a 404 before any of this is asked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+
+from shequ.accounts.models import Membership
+
+from .machine import TRANSITIONS, Transition
+from .models import Case
+
+
+@dataclass(frozen=True)
+class _Seat:
+    role: str
+    path: str  # place path of the node (division or grid); "" for organisations without an area
+    organisation_id: int | None
+    division_id: int | None
+    grid_id: int | None
+
+
+_SEATS_ATTR = "_shequ_case_seats"
+
+
+def _seats(user: Any) -> tuple[_Seat, ...]:
+    """The user's active memberships with their node, cached on the user for the request."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ()
+    cached = getattr(user, _SEATS_ATTR, None)
+    if cached is not None:
+        return cached
+    today = timezone.localdate()
+    seats = []
+    rows = (
+        Membership.objects.filter(user=user, is_active=True)
+        .select_related("division", "grid")
+        .only("role", "division__path", "grid__path", "organisation_id", "starts_on", "ends_on")
+    )
+    for m in rows:
+        if (m.starts_on and m.starts_on > today) or (m.ends_on and m.ends_on < today):
+            continue
+        path = m.division.path if m.division else (m.grid.path if m.grid else "")
+        seats.append(_Seat(m.role, path, m.organisation_id, m.division_id, m.grid_id))
+    result = tuple(seats)
+    setattr(user, _SEATS_ATTR, result)
+    return result
+
+
+def _in_area(seats: tuple[_Seat, ...], roles: frozenset[str], case: Case) -> bool:
+    for seat in seats:
+        if seat.role not in roles or not seat.path:
+            continue
+        if seat.grid_id is not None:
+            # A grid seat covers the cases located in that grid.
+            if case.grid_id == seat.grid_id:
+                return True
+            continue
+        if case.path.startswith(seat.path):
+            return True
+    return False
+
+
+def _is_handler(seats: tuple[_Seat, ...], roles: frozenset[str], case: Case) -> bool:
+    for seat in seats:
+        if seat.role not in roles:
+            continue
+        if case.handler_org_id is not None and seat.organisation_id == case.handler_org_id:
+            return True
+        if case.handler_division_id is not None and seat.path:
+            handler_path = case.handler_division.path if case.handler_division else ""
+            if handler_path and seat.path.startswith(handler_path):
+                return True
+    return False
+
+
+def _is_reporter(user: Any, case: Case) -> bool:
+    if case.reporter_id is not None and case.reporter_id == user.pk:
+        return True
+    return case.subscriptions.filter(user_id=user.pk).exists()
+
+
+def can_transition(user: Any, case: Case, name: str) -> bool:
+    """May ``user`` make transition ``name`` on ``case`` now (its state and the user's seat)?"""
+    transition = TRANSITIONS[name]
+    if case.state not in transition.sources:
+        return False
+    return may_act(user, case, transition)
+
+
+def may_act(user: Any, case: Case, transition: Transition) -> bool:
+    """The seat half of ``can_transition`` (state aside)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    seats = _seats(user)
+    scope = transition.scope
+    if scope == "area":
+        return _in_area(seats, transition.roles, case)
+    if scope == "handler":
+        return _is_handler(seats, transition.roles, case)
+    if scope == "area_or_handler":
+        return _in_area(seats, transition.roles, case) or _is_handler(seats, transition.roles, case)
+    if scope == "reporter":
+        staff_roles = transition.roles - {"resident"}
+        return _is_reporter(user, case) or _in_area(seats, frozenset(staff_roles), case)
+    raise ValueError(scope)
+
+
+def transitions_for(user: Any, case: Case) -> list[str]:
+    """Names of the transitions ``user`` may make on ``case`` now (buttons on the case page)."""
+    return [name for name in TRANSITIONS if can_transition(user, case, name)]
+
+
+def can_report_for_others(user: Any) -> bool:
+    """Committee and grid staff register requests made at the counter or on patrol."""
+    registrars = {"committee_worker", "committee_head", "grid_worker", "street_dispatcher"}
+    return any(seat.role in registrars for seat in _seats(user))
