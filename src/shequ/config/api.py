@@ -14,6 +14,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from shequ.accounts.api import router as accounts_router
+from shequ.cases.api import router as cases_router
 from shequ.accounts.api_auth import api_auth
 from shequ.core.api import router as core_router
 from shequ.core.errors import ApiError
@@ -92,3 +93,4 @@ api.add_router("/", core_router)
 api.add_router("/places/", places_router)
 api.add_router("/accounts/", accounts_router)
 api.add_router("/registry/", registry_router)
+api.add_router("/cases/", cases_router)

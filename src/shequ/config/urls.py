@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("accounts/", include("shequ.accounts.urls")),
     path("places/", include("shequ.places.urls")),
     path("registry/", include("shequ.registry.urls")),
+    path("cases/", include("shequ.cases.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,7 @@
+"""Pages of the case loop under /cases/: each area's urlpatterns are added here by one line."""
+
+from django.urls import URLPattern, URLResolver
+
+app_name = "cases"
+
+urlpatterns: list[URLPattern | URLResolver] = []
