@@ -14,8 +14,8 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from shequ.accounts.api import router as accounts_router
-from shequ.cases.api import router as cases_router
 from shequ.accounts.api_auth import api_auth
+from shequ.cases.api import router as cases_router
 from shequ.core.api import router as core_router
 from shequ.core.errors import ApiError
 from shequ.places.api import router as places_router
