@@ -18,11 +18,10 @@ from shequ.accounts.models import (
     User,
 )
 from shequ.accounts.tests.factories import SmallTree, organisation_create, small_tree, user_with_role
+from shequ.cases.models import Case, Category, CategoryKind, Channel, ResponsibleKind, Urgency
+from shequ.cases.services_intake import case_report
 from shequ.core.models import Unit
 from shequ.places.models import Compound
-
-from ..models import Case, Category, CategoryKind, Channel, ResponsibleKind, Urgency
-from ..services_intake import case_report
 
 
 def category_create(
