@@ -406,7 +406,12 @@ class Case(models.Model):
     version = models.PositiveIntegerField(_("版本"), default=1)
     is_synthetic = models.BooleanField(default=False)
 
-    PERSONAL_FIELDS: ClassVar = ("contact_name", "contact_phone", "contact_email")
+    # Field → mask kind (``shequ.core.masking.MASKS``): masked everywhere, clear only via ``privacy.reveal``.
+    PERSONAL_FIELDS: ClassVar[dict[str, str]] = {
+        "contact_name": "name",
+        "contact_phone": "mobile",
+        "contact_email": "email",
+    }
 
     class Meta:
         ordering: ClassVar = ["-reported_at", "-pk"]

@@ -82,6 +82,15 @@ def mask_document(value: str) -> str:
     return value[:2] + "*" * (len(value) - 4) + value[-2:]
 
 
+def mask_email(value: str) -> str:
+    """``zhangsan@example.com`` → ``z***@example.com`` (the domain stays: it says which mail service)."""
+    value = (value or "").strip()
+    local, at, domain = value.rpartition("@")
+    if not at:
+        return mask_text(value)
+    return f"{local[:1]}***@{domain}"
+
+
 def mask_text(value: str) -> str:
     """Free text such as an address: the first few characters only."""
     value = (value or "").strip()
@@ -94,6 +103,7 @@ MASKS: dict[str, Callable[[str], str]] = {
     "name": mask_name,
     "document": mask_document,
     "text": mask_text,
+    "email": mask_email,
 }
 
 
