@@ -29,7 +29,13 @@ class Benchmark:
 
 
 REGISTRY: dict[str, Benchmark] = {}
-MODULES = ("bench.locate", "bench.registry_import", "bench.registry_search", "bench.seed")
+MODULES = (
+    "bench.cases_duplicates",
+    "bench.locate",
+    "bench.registry_import",
+    "bench.registry_search",
+    "bench.seed",
+)
 
 
 def register(name: str) -> Callable[[Callable[[], Figures]], Callable[[], Figures]]:
