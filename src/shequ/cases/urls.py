@@ -2,6 +2,10 @@
 
 from django.urls import URLPattern, URLResolver
 
+from . import urls_catalogue
+
 app_name = "cases"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    *urls_catalogue.urlpatterns,
+]

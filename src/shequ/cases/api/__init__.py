@@ -2,4 +2,9 @@
 
 from ninja import Router
 
+from .catalogue import router as catalogue_router
+from .routing import router as routing_router
+
 router = Router(tags=["cases"])
+router.add_router("", catalogue_router)
+router.add_router("", routing_router)
