@@ -17,6 +17,7 @@ from shequ.accounts.api import router as accounts_router
 from shequ.accounts.api_auth import api_auth
 from shequ.cases.api import router as cases_router
 from shequ.core.api import router as core_router
+from shequ.core.api_inbox import router as inbox_router
 from shequ.core.errors import ApiError
 from shequ.places.api import router as places_router
 from shequ.registry.api import router as registry_router
@@ -90,6 +91,7 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 api.add_router("/", core_router)
+api.add_router("/", inbox_router)
 api.add_router("/places/", places_router)
 api.add_router("/accounts/", accounts_router)
 api.add_router("/registry/", registry_router)

@@ -176,6 +176,17 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 EMAIL_BACKEND = os.environ.get("SHEQU_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("SHEQU_FROM_EMAIL", "shequ@localhost")
 
+# --- Notifications and idempotency ------------------------------------------------------------
+# The site's address, for the links in emails, SMS and webhook payloads.
+SHEQU_SITE_URL = os.environ.get("SHEQU_SITE_URL", "http://127.0.0.1:8000")
+# The SMS backend (a dotted path to a class with send(phone, text)); the console one logs masked numbers.
+SHEQU_SMS_BACKEND = os.environ.get("SHEQU_SMS_BACKEND", "shequ.core.sms.ConsoleSmsBackend")
+SHEQU_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("SHEQU_WEBHOOK_TIMEOUT_SECONDS", "10"))
+# Attempts per notification before it is left failed.
+SHEQU_NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("SHEQU_NOTIFICATION_MAX_ATTEMPTS", "5"))
+# How long an Idempotency-Key holds its first answer.
+SHEQU_IDEMPOTENCY_TTL_HOURS = float(os.environ.get("SHEQU_IDEMPOTENCY_TTL_HOURS", "24"))
+
 # --- Domain defaults [practice] -------------------------------------------------------------
 # Working hours for 工作时 deadlines (DOMAIN.md §3), "HH:MM-HH:MM" ranges separated by commas.
 SHEQU_WORKING_HOURS = os.environ.get("SHEQU_WORKING_HOURS", "09:00-12:00,13:00-17:00")

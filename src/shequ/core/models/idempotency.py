@@ -24,6 +24,8 @@ class IdempotencyKey(models.Model):
     status_code = models.PositiveSmallIntegerField(_("状态码"), null=True, blank=True)
     content_type = models.CharField(_("内容类型"), max_length=100, blank=True, default="")
     body = models.BinaryField(_("响应"), blank=True, default=b"")
+    # Response headers a replay must repeat (Location of a redirect, Content-Disposition).
+    headers = models.JSONField(_("响应头"), blank=True, default=dict)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"

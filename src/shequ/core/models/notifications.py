@@ -55,6 +55,9 @@ class Notification(models.Model):
     last_error = models.CharField(_("错误"), max_length=500, blank=True, default="")
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    # Not before this time is the row (re)tried: a lease while one worker delivers it, then the backoff
+    # after a failure. Empty: due at once.
+    next_attempt_at = models.DateTimeField(_("下次尝试时间"), null=True, blank=True)
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
 
     PERSONAL_FIELDS: ClassVar = ("address",)
