@@ -512,7 +512,7 @@ class CaseSubscription(models.Model):
     token = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    PERSONAL_FIELDS: ClassVar = ("phone", "email")
+    PERSONAL_FIELDS: ClassVar[dict[str, str]] = {"phone": "mobile", "email": "email"}
 
     class Meta:
         constraints: ClassVar = [

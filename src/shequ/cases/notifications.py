@@ -34,52 +34,25 @@ def case_link(case: Case) -> str:
 def case_followers_notify(
     *, case: Case, kind: str, title: str, body: str = "", ask_feedback: bool = False
 ) -> int:
+    """Tell every follower: users in the inbox (and by email when they have one), contacts without an
+    account by SMS or email. Delivery adds the absolute link to email and SMS texts."""
+    from shequ.core.notifications import notify_user
+
     sent = 0
     for sub in case.subscriptions.select_related("user"):
         link = feedback_link(sub.token) if ask_feedback else case_link(case)
         if sub.user_id is not None:
-            _notify(
-                channel="in_app",
-                recipient=sub.user,
-                kind=kind,
-                title=title,
-                body=body,
-                link=link,
-                subject=case,
-            )
-            if sub.user.email:
-                _notify(
-                    channel="email",
-                    recipient=sub.user,
-                    address=sub.user.email,
-                    kind=kind,
-                    title=title,
-                    body=f"{body}\n{link}".strip(),
-                    link=link,
-                    subject=case,
-                )
+            notify_user(user=sub.user, kind=kind, title=title, body=body, link=link, subject=case)
             sent += 1
             continue
         if sub.phone:
             _notify(
-                channel="sms",
-                address=sub.phone,
-                kind=kind,
-                title=title,
-                body=f"{title} {link}",
-                link=link,
-                subject=case,
+                channel="sms", address=sub.phone, kind=kind, title=title, body=body, link=link, subject=case
             )
             sent += 1
         if sub.email:
             _notify(
-                channel="email",
-                address=sub.email,
-                kind=kind,
-                title=title,
-                body=f"{body}\n{link}".strip(),
-                link=link,
-                subject=case,
+                channel="email", address=sub.email, kind=kind, title=title, body=body, link=link, subject=case
             )
             sent += 1
     return sent

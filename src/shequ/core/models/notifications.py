@@ -60,7 +60,7 @@ class Notification(models.Model):
     next_attempt_at = models.DateTimeField(_("下次尝试时间"), null=True, blank=True)
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
 
-    PERSONAL_FIELDS: ClassVar = ("address",)
+    PERSONAL_FIELDS: ClassVar[dict[str, str]] = {"address": "text"}
 
     class Meta:
         ordering: ClassVar = ["-created_at", "-pk"]
