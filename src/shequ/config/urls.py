@@ -11,6 +11,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("places/", include("shequ.places.urls")),
     path("registry/", include("shequ.registry.urls")),
     path("cases/", include("shequ.cases.urls")),
+    path("open311/v2/", include("shequ.cases.open311.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
