@@ -501,6 +501,55 @@ def deadline_cancel(
         )
 
 
+def deadline_extend(
+    *, deadline: Deadline, amount: int | Decimal, actor: Any, at: datetime | None = None, reason: str = ""
+) -> Deadline:
+    """Give an open timer ``amount`` more of its unit (an approved extension). The timer keeps its
+    start and its pauses, so paused time still does not count; a running timer's ``due_at`` and
+    ``remind_at`` are recomputed (a paused one gets them on resume). The reminder and overdue marks
+    are cleared when the new instants lie ahead, so the tick marks the new ones."""
+    extra = Decimal(amount)
+    if extra <= 0:
+        raise ApiError(_("延长的时限必须大于零。"), code="invalid", field="amount", status=422)
+    at = at or timezone.now()
+    with transaction.atomic():
+        locked = _locked(deadline)
+        if not locked.is_open:
+            raise _refuse(_("该时限已经结束。"))
+        old_amount, old_due = locked.amount, locked.due_at
+        locked.amount = old_amount + extra
+        fields = ["amount"]
+        if locked.state == DeadlineState.RUNNING:
+            timing = _timing(
+                started_at=locked.started_at,
+                amount=locked.amount,
+                unit=Unit(locked.unit),
+                pauses=_closed_pauses(locked),
+            )
+            locked.due_at, locked.remind_at = timing.due_at, timing.remind_at
+            locked.flagged, locked.unknown_years = timing.flagged, timing.unknown_years
+            fields += ["due_at", "remind_at", "flagged", "unknown_years"]
+            if locked.remind_at > at and locked.reminded_at is not None:
+                locked.reminded_at = None
+                fields.append("reminded_at")
+            if locked.due_at > at and locked.overdue_at is not None:
+                locked.overdue_at = None
+                fields.append("overdue_at")
+        locked.save(update_fields=fields)
+        _record(
+            locked,
+            "DEADLINE_EXTENDED",
+            actor=actor,
+            at=at,
+            data={
+                "amount": {"old": str(old_amount), "new": str(locked.amount)},
+                "due_at": {"old": _iso(old_due), "new": _iso(locked.due_at)},
+                "reason": reason.strip(),
+            },
+        )
+    return locked
+
+
 def deadline_recompute(*, deadline: Deadline, actor: Any = None) -> Deadline:
     """Recompute a running timer over the current calendar (after a calendar edit). ``reminded_at``
     and ``overdue_at`` marks stay as they are."""
