@@ -25,7 +25,7 @@ from shequ.core.ticks import periodic_job_register
 from . import conf
 from .machine import CASE_DEADLINE_OVERDUE, CASE_DEADLINE_REMINDED, CASE_ESCALATED
 from .models import Case
-from .services_common import DEADLINE_KIND, record
+from .services_common import DEADLINE_KIND, iso, record
 
 _STAGE_OF_KIND = {kind: stage for stage, kind in DEADLINE_KIND.items()}
 
@@ -54,7 +54,7 @@ def _reminded(deadline: Deadline) -> None:
             old_state=case.state,
             data={
                 "kind": _STAGE_OF_KIND.get(deadline.kind, deadline.kind),
-                "due_at": deadline.due_at.isoformat(),
+                "due_at": iso(deadline.due_at),
             },
         )
         handler_notify(
@@ -78,7 +78,7 @@ def _overdue(deadline: Deadline) -> None:
             CASE_DEADLINE_OVERDUE,
             actor=None,
             old_state=case.state,
-            data={"kind": stage, "due_at": deadline.due_at.isoformat()},
+            data={"kind": stage, "due_at": iso(deadline.due_at)},
         )
 
 

@@ -9,6 +9,7 @@ on their own case (confirm, feedback, reopen).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from shequ.accounts.models import Role
@@ -44,7 +45,7 @@ IN_HANDS = frozenset(
 
 
 def _t(  # noqa: PLR0917 - a table row, read positionally
-    name: str, sources: set[str], target: str | None, roles: frozenset[str], scope: str, event: str
+    name: str, sources: Iterable[str], target: str | None, roles: frozenset[str], scope: str, event: str
 ) -> Transition:
     return Transition(name, frozenset(sources), target, roles, scope, event)
 

@@ -35,6 +35,9 @@ class _Seat:
     organisation_id: int | None
     division_id: int | None
     grid_id: int | None
+    # Path of the division whose staff the seat belongs to (a grid's committee or street); "" for
+    # organisations. A case routed to a division is handled by the staff of that division or above.
+    unit_path: str = ""
 
 
 _SEATS_ATTR = "_shequ_case_seats"
@@ -51,14 +54,23 @@ def _seats(user: Any) -> tuple[_Seat, ...]:
     seats = []
     rows = (
         Membership.objects.filter(user=user, is_active=True)
-        .select_related("division", "grid")
-        .only("role", "division__path", "grid__path", "organisation_id", "starts_on", "ends_on")
+        .select_related("division", "grid__division")
+        .only(
+            "role",
+            "division__path",
+            "grid__path",
+            "grid__division__path",
+            "organisation_id",
+            "starts_on",
+            "ends_on",
+        )
     )
     for m in rows:
         if (m.starts_on and m.starts_on > today) or (m.ends_on and m.ends_on < today):
             continue
         path = m.division.path if m.division else (m.grid.path if m.grid else "")
-        seats.append(_Seat(m.role, path, m.organisation_id, m.division_id, m.grid_id))
+        unit_path = m.division.path if m.division else (m.grid.division.path if m.grid else "")
+        seats.append(_Seat(m.role, path, m.organisation_id, m.division_id, m.grid_id, unit_path))
     result = tuple(seats)
     setattr(user, _SEATS_ATTR, result)
     return result
@@ -84,9 +96,11 @@ def _is_handler(seats: tuple[_Seat, ...], roles: frozenset[str], case: Case) -> 
             continue
         if case.handler_org_id is not None and seat.organisation_id == case.handler_org_id:
             return True
-        if case.handler_division_id is not None and seat.path:
+        if case.handler_division_id is not None and seat.unit_path:
+            # Staff of the responsible division or of a division above it (a street officer for
+            # the committee's small matter), never of one below: street work is not pushed down.
             handler_path = case.handler_division.path if case.handler_division else ""
-            if handler_path and seat.path.startswith(handler_path):
+            if handler_path and handler_path.startswith(seat.unit_path):
                 return True
     return False
 

@@ -36,9 +36,14 @@ DEADLINE_KIND = {
 def handler_key(case: Case) -> str | None:
     if case.handler_org_id is not None:
         return f"org:{case.handler_org_id}"
-    if case.handler_division_id is not None:
-        return case.handler_division.code
-    return None
+    division = case.handler_division if case.handler_division_id is not None else None
+    return division.code if division is not None else None
+
+
+def iso(value: datetime | None) -> str | None:
+    """An instant as event data carries it: ISO 8601 in local time (Asia/Shanghai), whatever zone the
+    value came in (values read back from the database are in UTC)."""
+    return timezone.localtime(value).isoformat() if value is not None else None
 
 
 def snapshot(case: Case) -> dict[str, Any]:
@@ -47,9 +52,9 @@ def snapshot(case: Case) -> dict[str, Any]:
         "category": case.category.code,
         "district": case.district.code,
         "street": case.street.code,
-        "committee": case.committee.code if case.committee_id else None,
+        "committee": case.committee.code if case.committee is not None else None,
         "handler": handler_key(case),
-        "due_at": case.due_at.isoformat() if case.due_at else None,
+        "due_at": iso(case.due_at),
     }
 
 

@@ -21,7 +21,7 @@ from shequ.accounts.models import Organisation
 from shequ.core.clock import deadline_add
 from shequ.core.errors import ApiError
 from shequ.core.models import SUPERVISION_ORDER, Supervision, SupervisionLevel
-from shequ.core.services_clock import deadline_pause, deadline_resume
+from shequ.core.services_clock import deadline_extend, deadline_pause, deadline_resume
 from shequ.places.models import Division
 
 from . import conf
@@ -38,11 +38,14 @@ from .models import (
     ResponsibleKind,
 )
 from .notifications import handler_notify
+from .permissions import may_act
 from .services_common import (
     cancel_all,
     cancel_stage,
     feed,
     guard,
+    handler_key,
+    iso,
     lock,
     meet_stage,
     open_deadline,
@@ -163,8 +166,17 @@ def case_merge(*, case: Case, master: Case, actor: Any, expected_version: int | 
     if master.pk == case.pk:
         raise ApiError(_("不能与自身并单。"), code="invalid", field="master", status=422)
     with transaction.atomic():
-        case, old = _begin(case, "merge", actor, expected_version)
-        master = lock(master, expected_version=None)
+        # Both rows are locked, the lower id first: two merges of the same pair in opposite
+        # directions then wait for each other instead of deadlocking.
+        if master.pk < case.pk:
+            master = lock(master, expected_version=None)
+            case, old = _begin(case, "merge", actor, expected_version)
+        else:
+            case, old = _begin(case, "merge", actor, expected_version)
+            master = lock(master, expected_version=None)
+        if not may_act(actor, master, TRANSITIONS["merge"]):
+            # The master must lie in the actor's area too: no merging across districts unseen.
+            raise ApiError(_("您无权并入该主案件。"), code="forbidden", field="master", status=403)
         if master.state in FINAL_STATES:
             raise ApiError(
                 _("主案件已办结或已并单，不能并入。"), code="invalid_state", field="master", status=409
@@ -310,7 +322,7 @@ def case_accept(*, case: Case, actor: Any, expected_version: int | None = None) 
         case, old = _begin(case, "accept", actor, expected_version)
         at = _now()
         deadline = open_deadline(case, "sign_for")
-        sign_due = deadline.due_at.isoformat() if deadline else None
+        sign_due = iso(deadline.due_at) if deadline else None
         on_time = meet_stage(case, "sign_for", actor=actor, at=at)
         case.state = S.HANDLING
         case.accepted_at = at
@@ -450,14 +462,24 @@ def reroute(
         if old == S.SUSPENDED:
             deadline = open_deadline(case, "handling")
             if deadline is not None and deadline.state == "paused":
-                deadline_resume(deadline=deadline, actor=actor, at=at)
+                case.due_at = deadline_resume(deadline=deadline, actor=actor, at=at).due_at
+            case.suspend_review_on = None
         case.state = S.DISPATCHED
         case.dispatched_at = at
         cancel_stage(case, "sign_for", actor=actor, at=at, reason=_("改派"))
         start_stage(case, "sign_for", actor=actor, at=at)
         save(
             case,
-            ["state", "dispatched_at", "handler_org", "handler_division", "first_responsible", "route_note"],
+            [
+                "state",
+                "dispatched_at",
+                "handler_org",
+                "handler_division",
+                "first_responsible",
+                "route_note",
+                "due_at",
+                "suspend_review_on",
+            ],
         )
         record(
             case,
@@ -533,16 +555,15 @@ def case_extension_grant(*, case: Case, actor: Any, expected_version: int | None
         deadline = open_deadline(case, "handling")
         old_due = case.due_at
         if deadline is not None:
-            cancel_stage(case, "handling", actor=actor, at=at, reason=_("延期"))
-            new = start_stage(
-                case,
-                "handling",
+            # The same timer, longer: its start and any suspension (paused time) are kept.
+            extended = deadline_extend(
+                deadline=deadline,
+                amount=Decimal(request.get("amount", "0")),
                 actor=actor,
-                at=deadline.started_at,
-                amount=deadline.amount + Decimal(request.get("amount", "0")),
-                unit=deadline.unit,
+                at=at,
+                reason=str(request.get("reason", "")),
             )
-            case.due_at = new.due_at
+            case.due_at = extended.due_at
         case.state = S.HANDLING
         case.extension_count += 1
         save(case, ["state", "extension_count", "due_at"])
@@ -554,8 +575,8 @@ def case_extension_grant(*, case: Case, actor: Any, expected_version: int | None
             at=at,
             data={
                 "due_at": {
-                    "old": old_due.isoformat() if old_due else None,
-                    "new": case.due_at.isoformat() if case.due_at else None,
+                    "old": iso(old_due),
+                    "new": iso(case.due_at),
                 },
                 "reason": request.get("reason", ""),
             },
@@ -984,7 +1005,8 @@ def case_supervise(
                 return case
         else:
             case, _old = _begin(case, "supervise", actor, expected_version)
-        if _level_index(level) < _level_index(case.supervision_level):
+        lower = _level_index(level) < _level_index(case.supervision_level)
+        if lower and not automatic:
             raise ApiError(_("督办级别不能降低。"), code="invalid", field="level", status=422)
         at = _now()
         deadline = open_deadline(case, "handling")
@@ -994,9 +1016,7 @@ def case_supervise(
             subject_id=str(case.pk),
             level=level,
             reason=reason[:500],
-            target=f"org:{case.handler_org_id}"
-            if case.handler_org_id
-            else (case.handler_division.code if case.handler_division_id else ""),
+            target=handler_key(case) or "",
             points=default_points if points is None else points,
             deadline=deadline if automatic else None,
             escalated_to=escalate_to,
@@ -1005,8 +1025,11 @@ def case_supervise(
             automatic=automatic,
             scope_path=case.path,
         )
-        case.supervision_level = level
-        save(case, ["supervision_level"])
+        if not lower:
+            # An automatic step below a level already set by hand is recorded (so it is not issued
+            # again) but never lowers the case's level.
+            case.supervision_level = level
+            save(case, ["supervision_level"])
         record(
             case,
             _event("supervise"),
