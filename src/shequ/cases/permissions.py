@@ -148,3 +148,62 @@ def can_report_for_others(user: Any) -> bool:
     """Committee and grid staff register requests made at the counter or on patrol."""
     registrars = {"committee_worker", "committee_head", "grid_worker", "street_dispatcher"}
     return any(seat.role in registrars for seat in _seats(user))
+
+
+# --- intake channels, contact details, hotline imports -------------------------------------------
+
+REGISTRAR_ROLES = frozenset({"committee_worker", "committee_head", "grid_worker", "street_dispatcher"})
+DISPATCH_ROLES = frozenset({"street_dispatcher", "street_officer", "district_officer", "city_admin"})
+CONTACT_ROLES = frozenset(
+    {"committee_worker", "committee_head", "grid_worker", "street_officer", "street_dispatcher"}
+    | {"district_officer", "city_admin"}
+)
+
+
+def report_channels(user: Any, *, machine: bool = False) -> frozenset[str]:
+    """The channels ``user`` may report through: everyone signed in as a resident (``resident_web``);
+    committee and grid staff (and dispatchers) for requests taken at the counter or on patrol;
+    dispatchers and officers for matters assigned by a superior (上级交办); a machine client with a
+    personal token as ``api``."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return frozenset()
+    channels = {"resident_web"}
+    roles = {seat.role for seat in _seats(user)}
+    if user.is_superuser or roles & REGISTRAR_ROLES:
+        channels |= {"counter", "grid_patrol"}
+    if user.is_superuser or roles & DISPATCH_ROLES:
+        channels.add("assigned")
+    if machine:
+        channels.add("api")
+    return frozenset(channels)
+
+
+def can_reveal_contact(user: Any, case: Case) -> bool:
+    """The reporter's contact details in clear (each reveal is logged by ``core.privacy.reveal``): for
+    the responsible unit's staff and the staff of the case's area who register, dispatch or check it
+    (the report form tells the resident that handlers see them)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    seats = _seats(user)
+    return _in_area(seats, CONTACT_ROLES, case) or _is_handler(seats, TRANSITIONS["handle"].roles, case)
+
+
+def is_case_staff(user: Any) -> bool:
+    """Whether ``user`` works on cases (any seat but resident or volunteer): staff see who acted in a
+    timeline and the contact fields (masked); residents see neither of other people."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_superuser) or any(seat.role not in {"resident", "volunteer"} for seat in _seats(user))
+
+
+def hotline_import_paths(user: Any) -> tuple[str, ...] | None:
+    """Where ``user`` may load 12345 hotline tickets: the areas of their dispatcher and officer seats
+    (street dispatch centres, street and district officers, the city). ``None``: everywhere
+    (superusers); an empty tuple: nowhere."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return ()
+    if user.is_superuser:
+        return None
+    return tuple(sorted({seat.path for seat in _seats(user) if seat.role in DISPATCH_ROLES and seat.path}))

@@ -2,10 +2,11 @@
 
 from django.urls import URLPattern, URLResolver
 
-from . import urls_catalogue
+from . import urls_catalogue, urls_imports
 
 app_name = "cases"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     *urls_catalogue.urlpatterns,
+    *urls_imports.urlpatterns,
 ]

@@ -48,7 +48,10 @@ def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
 @api.exception_handler(NinjaValidationError)
 def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     first = exc.errors[0] if exc.errors else {}
-    loc = [str(p) for p in first.get("loc", []) if p not in ("query", "body", "path", "form")]
+    raw = [str(p) for p in first.get("loc", [])]
+    if len(raw) > 2 and raw[0] == "body":
+        raw = raw[2:]  # a JSON body is checked under the handler's parameter name: name the field sent
+    loc = [p for p in raw if p not in ("query", "body", "path", "form")]
     field = ".".join(loc)
     message = first.get("msg", "invalid input")
     return _error(
