@@ -25,7 +25,7 @@ from shequ.core.ticks import periodic_job_register
 from . import conf
 from .machine import CASE_DEADLINE_OVERDUE, CASE_DEADLINE_REMINDED, CASE_ESCALATED
 from .models import Case
-from .services_common import DEADLINE_KIND, iso, record
+from .services_common import DEADLINE_KIND, iso, record, tell_followers
 
 _STAGE_OF_KIND = {kind: stage for stage, kind in DEADLINE_KIND.items()}
 
@@ -46,6 +46,7 @@ def _reminded(deadline: Deadline) -> None:
         return
     from .notifications import handler_notify
 
+    stage = _STAGE_OF_KIND.get(deadline.kind, deadline.kind)
     with transaction.atomic():
         record(
             case,
@@ -53,13 +54,22 @@ def _reminded(deadline: Deadline) -> None:
             actor=None,
             old_state=case.state,
             data={
-                "kind": _STAGE_OF_KIND.get(deadline.kind, deadline.kind),
+                "kind": stage,
                 "due_at": iso(deadline.due_at),
             },
         )
-        handler_notify(
-            case=case, kind="case_deadline_reminded", title=_("案件 %(n)s 即将到期") % {"n": case.number}
-        )
+        if stage == "confirmation":
+            # The resident's answer is what is awaited: remind the followers, with the answer link.
+            tell_followers(
+                case,
+                kind="case_confirm_reminded",
+                title=_("案件 %(n)s：问题解决了吗？请告诉我们") % {"n": case.number},
+                ask_feedback=True,
+            )
+        else:
+            handler_notify(
+                case=case, kind="case_deadline_reminded", title=_("案件 %(n)s 即将到期") % {"n": case.number}
+            )
 
 
 def _overdue(deadline: Deadline) -> None:

@@ -79,13 +79,15 @@ def handler_queue(user: Any) -> QuerySet[Case]:
         CaseState.RETURN_REQUESTED,
         CaseState.SUSPENDED,
     ]
+    from .machine import HANDLERS
     from .permissions import _seats
 
-    seats = _seats(user)
+    # The same relation as ``permissions._is_handler``: members of the unit, or staff of the
+    # responsible division or a division above it (a grid seat counts as its committee's staff).
+    seats = [s for s in _seats(user) if s.role in HANDLERS]
     org_ids = {s.organisation_id for s in seats if s.organisation_id}
-    division_paths = [s.path for s in seats if s.path]
     q = Q(handler_org_id__in=org_ids)
-    for path in division_paths:
+    for path in {s.unit_path for s in seats if s.unit_path}:
         q |= Q(handler_division__path__startswith=path)
     return cases_visible(user).filter(q, state__in=states).order_by("due_at", "pk")
 
