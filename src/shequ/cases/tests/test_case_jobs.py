@@ -32,8 +32,8 @@ def test_confirmation_reminder_goes_to_the_residents_with_the_answer_link(
         case = case_self_handle(case=case, actor=w.committee_worker)
         case = case_handle(case=case, actor=w.committee_worker, result="已调解")
         assert case.state == CaseState.CONFIRMING
-        # 3 工作日 to answer (due Thursday 10:00): 80 % is used up on Wednesday 4 March at 13:48.
-        clock.move_to(datetime(2026, 3, 4, 14, 0, tzinfo=SH))
+        # 3 工作日 to answer (due Thursday 10:00): 80 % is used up on Wednesday 4 March at 19:36.
+        clock.move_to(datetime(2026, 3, 4, 20, 0, tzinfo=SH))
         with django_capture_on_commit_callbacks(execute=True):
             deadlines_tick()
     reminders = Notification.objects.filter(kind="case_confirm_reminded")
