@@ -30,6 +30,7 @@ class Benchmark:
 
 REGISTRY: dict[str, Benchmark] = {}
 MODULES = (
+    "bench.cases_dashboards",
     "bench.cases_duplicates",
     "bench.locate",
     "bench.registry_import",

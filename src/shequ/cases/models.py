@@ -633,30 +633,35 @@ class MetricLevel(models.TextChoices):
 
 class CaseMetricDay(models.Model):
     """Daily counters per (level, node, category) filled incrementally from the event rows
-    (``shequ.cases.metrics``). ``node`` is a division code or ``org:<id>``; ``category_code`` is empty
-    for the all-categories row. Dashboards read only this table."""
+    (``shequ.cases.metrics``, where each counter's day and cohort are defined). ``node`` is a division
+    code or ``org:<id>``; ``category_code`` is empty for the all-categories row. Dashboards read only
+    this table."""
 
     day = models.DateField()
     level = models.CharField(max_length=12, choices=MetricLevel.choices)
     node = models.CharField(max_length=24)
     category_code = models.CharField(max_length=8, blank=True, default="")
+    # Report cohort (day reported).
     reported = models.IntegerField(default=0)
     merged = models.IntegerField(default=0)
+    # Registration cohort (day registered).
     registered = models.IntegerField(default=0)
+    extended = models.IntegerField(default=0)
+    # Dispatch cohort (day of each dispatch, at the unit it went to).
     dispatched = models.IntegerField(default=0)
+    returned = models.IntegerField(default=0)
     signed = models.IntegerField(default=0)
     signed_in_time = models.IntegerField(default=0)
-    returned = models.IntegerField(default=0)
-    extended = models.IntegerField(default=0)
+    # Handling submissions (day handled, at the unit that handled).
     handled = models.IntegerField(default=0)
     reworked = models.IntegerField(default=0)
-    handle_due = models.IntegerField(default=0)
-    handled_on_time = models.IntegerField(default=0)
-    close_due = models.IntegerField(default=0)
-    closed = models.IntegerField(default=0)
-    closed_on_time = models.IntegerField(default=0)
-    redone = models.IntegerField(default=0)
-    response_due = models.IntegerField(default=0)
+    # Due cohort (day of the current handling deadline).
+    due = models.IntegerField(default=0)
+    due_handled = models.IntegerField(default=0)
+    due_handled_on_time = models.IntegerField(default=0)
+    due_closed = models.IntegerField(default=0)
+    due_closed_on_time = models.IntegerField(default=0)
+    due_redone = models.IntegerField(default=0)
     responded_in_time = models.IntegerField(default=0)
     solved = models.IntegerField(default=0)
     not_solved = models.IntegerField(default=0)
@@ -674,9 +679,6 @@ class CaseMetricDay(models.Model):
             models.CheckConstraint(
                 condition=Q(level__in=MetricLevel.values), name="cases_metricday_level_valid"
             ),
-        ]
-        indexes: ClassVar = [
-            models.Index(fields=["level", "day"], name="cases_metricday_level_day_idx"),
         ]
 
     def __str__(self) -> str:

@@ -2,11 +2,12 @@
 
 from django.urls import URLPattern, URLResolver
 
-from . import urls_catalogue, urls_imports
+from . import urls_catalogue, urls_dashboards, urls_imports
 
 app_name = "cases"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     *urls_catalogue.urlpatterns,
+    *urls_dashboards.urlpatterns,
     *urls_imports.urlpatterns,
 ]
