@@ -32,6 +32,7 @@ REGISTRY: dict[str, Benchmark] = {}
 MODULES = (
     "bench.cases_dashboards",
     "bench.cases_duplicates",
+    "bench.cases_intake",
     "bench.locate",
     "bench.registry_import",
     "bench.registry_search",

@@ -385,7 +385,7 @@ def case_create(request: HttpRequest, payload: schemas.CaseIn) -> Status:
         title=payload.title,
         media_urls=payload.media_urls,
     )
-    attachments = None if known or payload.media_urls else []
+    attachments: list[dict[str, str]] | None = None if known or payload.media_urls else []
     return Status(200 if known else 201, case_out(case, request.user, attachments=attachments))
 
 
