@@ -200,6 +200,16 @@ SHEQU_RETENTION_ARCHIVE_DAYS = int(os.environ.get("SHEQU_RETENTION_ARCHIVE_DAYS"
 SHEQU_RETENTION_PURGE_DAYS = int(os.environ.get("SHEQU_RETENTION_PURGE_DAYS", "730"))
 SHEQU_RETENTION_DELETION_PURGE_DAYS = int(os.environ.get("SHEQU_RETENTION_DELETION_PURGE_DAYS", "30"))
 
+# The case loop ([practice] defaults of DOMAIN.md §5; stage timers and escalation steps are in
+# shequ/cases/conf.py and may be overridden here as SHEQU_CASE_DEADLINES / SHEQU_CASE_ESCALATION).
+SHEQU_CASE_MAX_EXTENSIONS = int(os.environ.get("SHEQU_CASE_MAX_EXTENSIONS", "2"))
+SHEQU_CASE_REOPEN_DAYS = int(os.environ.get("SHEQU_CASE_REOPEN_DAYS", "7"))
+# Rankings compare only units with at least this many cases in the period.
+SHEQU_RANKING_MIN_VOLUME = int(os.environ.get("SHEQU_RANKING_MIN_VOLUME", "30"))
+# Open311 GeoReport v2: the jurisdiction id clients send, and the contact shown by discovery.
+SHEQU_OPEN311_JURISDICTION = os.environ.get("SHEQU_OPEN311_JURISDICTION", "shanghai.gov.cn")
+SHEQU_OPEN311_CONTACT = os.environ.get("SHEQU_OPEN311_CONTACT", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
