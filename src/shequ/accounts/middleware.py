@@ -67,6 +67,10 @@ class RequireSecondFactorMiddleware:
             and request.path not in _open_paths()
             and not second_factor_satisfied(request, user)
         ):
+            if request.headers.get("HX-Request") == "true":
+                # An htmx fragment (the inbox badge …) is part of a page, not a page: answering it with
+                # the verification page would nest that page, with its own badge, inside the one shown.
+                return HttpResponse(status=401)
             target = reverse("accounts:otp_verify")
             return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)

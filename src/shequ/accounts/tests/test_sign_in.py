@@ -168,6 +168,15 @@ def test_every_page_is_behind_the_second_factor(client, staff, path):
     assert _next_of(response["Location"]) == path
 
 
+def test_an_htmx_fragment_of_an_unverified_session_is_refused_not_redirected(client, staff):
+    login(client, staff, verified=False)
+
+    response = client.get("/inbox/badge/", HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 401
+    assert response.content == b""
+
+
 def test_the_api_refuses_an_unverified_staff_session(client, staff):
     login(client, staff, verified=False)
 
