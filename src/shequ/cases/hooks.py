@@ -7,3 +7,6 @@ def register_all() -> None:
     from .jobs import register_case_jobs
 
     register_case_jobs()
+    from .navigation import register_case_navigation
+
+    register_case_navigation()

@@ -2,12 +2,13 @@
 
 from django.urls import URLPattern, URLResolver
 
-from . import urls_catalogue, urls_dashboards, urls_imports
+from . import urls_catalogue, urls_dashboards, urls_imports, urls_pages
 
 app_name = "cases"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     *urls_catalogue.urlpatterns,
     *urls_dashboards.urlpatterns,
+    *urls_pages.urlpatterns,
     *urls_imports.urlpatterns,
 ]
