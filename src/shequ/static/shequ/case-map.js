@@ -11,6 +11,7 @@
     var status = el.parentNode.querySelector("[data-map-status]");
     var clear = el.parentNode.querySelector("[data-map-clear]");
     if (!lon || !lat) { return; }
+    var hint = status ? status.textContent : "";
 
     window.fetch(el.getAttribute("data-src"), {
       credentials: "same-origin",
@@ -64,6 +65,7 @@
             lon.value = "";
             lat.value = "";
             clear.hidden = true;
+            if (status) { status.textContent = hint; }
             changed();
           });
         }
