@@ -349,6 +349,8 @@ def _suggest(case: Case, *, check_duplicates: bool) -> dict[str, Any]:
             lat=case.lat,
             text=case.description,
             street_code=case.street_code,
+            committee_id=case.committee_id,
+            compound_id=case.compound_id,
             exclude_id=case.pk,
         )
         data["possible_duplicates"] = [c.case.number for c in found]
