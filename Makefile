@@ -32,6 +32,7 @@ demo: $(STAMP)
 	$(BIN)/shequ registry_tags_refresh
 	$(BIN)/shequ demo_accounts
 	$(BIN)/shequ demo_link_resident
+	$(BIN)/shequ demo_cases
 	$(BIN)/shequ collectstatic --no-input --verbosity 0
 	@echo "Serving http://$(HOST):$(PORT)/ with a task worker (imports, exports) and the periodic tick."
 	@$(BIN)/shequ db_worker --no-reload >var/worker.log 2>&1 & worker=$$!; \
