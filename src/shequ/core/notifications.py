@@ -17,9 +17,10 @@ Writing (inside the service's transaction, next to the event row)::
 
 ``notify`` writes one ``Notification`` row; ``notify_user`` writes the in-app row (always), an email row
 (when the user has an address) and an SMS row (when a phone number is given). Rows of the external
-channels are handed to the task ``notifications_deliver`` with ``transaction.on_commit``: nothing leaves
-the building when the transaction rolls back. In-app rows need no delivery: the row *is* the inbox entry
-and is written as sent.
+channels are handed to the task ``notifications_deliver`` with ``transaction.on_commit`` (with
+django-tasks' database queue, in the same transaction: the task row commits with the outbox rows):
+nothing leaves the building when the transaction rolls back. In-app rows need no delivery: the row
+*is* the inbox entry and is written as sent.
 
 Delivery (``notifications_send``) claims each row before sending it: in one short transaction, under
 ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, it takes only rows still pending or failed, below the
@@ -136,8 +137,24 @@ def notifications_write(rows: Sequence[Notification]) -> list[Notification]:
     created = Notification.objects.bulk_create(list(rows))
     pending = [row.pk for row in created if row.channel != NotificationChannel.IN_APP]
     if pending:
-        transaction.on_commit(lambda: notifications_enqueue(ids=pending), robust=True)
+        if _queue_is_transactional():
+            # The database queue writes the task row in this transaction: the outbox rows and their
+            # delivery task commit together (one commit, not two) and a rollback drops both.
+            notifications_enqueue(ids=pending)
+        else:
+            transaction.on_commit(lambda: notifications_enqueue(ids=pending), robust=True)
     return created
+
+
+def _queue_is_transactional() -> bool:
+    """Whether the task queue is django-tasks' database backend on the default database."""
+    from django_tasks import task_backends
+
+    backend = task_backends["default"]
+    return (
+        type(backend).__module__.startswith("django_tasks_db")
+        and transaction.get_connection().in_atomic_block
+    )
 
 
 def notify(

@@ -495,3 +495,32 @@ def test_the_tick_runs_the_retry_job(resident):
 
     assert report.ran["core.notifications_retry"] == 1
     assert len(mail.outbox) == 1
+
+
+def test_with_the_database_queue_the_delivery_task_commits_with_the_outbox(resident, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+    class RefusedError(Exception):
+        pass
+
+    queued_inside = []
+
+    def write_then_fail():
+        with transaction.atomic():
+            notify(recipient=resident, channel="email", kind="k", title="受理回执")
+            # Queued in the open transaction, not after it: one commit carries both.
+            queued_inside.append(DBTaskResult.objects.count())
+            raise RefusedError
+
+    with pytest.raises(RefusedError):
+        write_then_fail()
+    assert queued_inside == [1]
+    assert DBTaskResult.objects.count() == 0
+    assert not Notification.objects.exists()
+
+    with transaction.atomic():
+        notify(recipient=resident, channel="email", kind="k", title="受理回执")
+    assert DBTaskResult.objects.count() == 1
+    assert mail.outbox == []  # the worker sends it
