@@ -35,7 +35,9 @@ the database with the token of the loaded copy, and reloads only when a calendar
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -131,9 +133,31 @@ def _load(token: str) -> CalendarSnapshot:
     )
 
 
+_pinned: ContextVar[CalendarSnapshot | None] = ContextVar("shequ_calendar_pinned", default=None)
+
+
+@contextmanager
+def calendar_pinned() -> Iterator[CalendarSnapshot]:
+    """Within the block every clock computation uses one calendar snapshot: one token read for a
+    service that computes several instants (a timer's due and reminder times, several stage timers)."""
+    current = _pinned.get()
+    if current is not None:
+        yield current
+        return
+    snapshot = calendar_snapshot()
+    reset = _pinned.set(snapshot)
+    try:
+        yield snapshot
+    finally:
+        _pinned.reset(reset)
+
+
 def calendar_snapshot() -> CalendarSnapshot:
     """The calendar as the database holds it now: one token query, a reload only after an edit."""
     global _snapshot  # noqa: PLW0603 - the per-process cache
+    pinned = _pinned.get()
+    if pinned is not None:
+        return pinned
     token = _current_token()
     current = _snapshot
     if current is not None and current.token == token:

@@ -39,7 +39,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .clock import Pause, Unit, deadline_add_paused
+from .clock import Pause, Unit, calendar_pinned, deadline_add_paused
 from .errors import ApiError
 from .events import event_record, events_bulk_record, subject_label
 from .models import (
@@ -322,8 +322,9 @@ class _Timing:
 
 
 def _timing(*, started_at: datetime, amount: Decimal, unit: Unit, pauses: list[Pause]) -> _Timing:
-    due = deadline_add_paused(started_at, amount, unit, pauses)
-    remind = deadline_add_paused(started_at, amount * reminder_share(), unit, pauses)
+    with calendar_pinned():
+        due = deadline_add_paused(started_at, amount, unit, pauses)
+        remind = deadline_add_paused(started_at, amount * reminder_share(), unit, pauses)
     return _Timing(
         due_at=due.due_at,
         remind_at=remind.due_at,
