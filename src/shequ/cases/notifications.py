@@ -8,13 +8,14 @@ when a case is dispatched to them; supervisors when a case is escalated to them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.urls import reverse
 
 from shequ.accounts.models import Membership, Role
 
-from .models import Case
+from .models import Case, CaseSubscription
 
 
 def _notify(**kwargs: Any) -> None:
@@ -32,14 +33,21 @@ def case_link(case: Case) -> str:
 
 
 def case_followers_notify(
-    *, case: Case, kind: str, title: str, body: str = "", ask_feedback: bool = False
+    *,
+    case: Case,
+    kind: str,
+    title: str,
+    body: str = "",
+    ask_feedback: bool = False,
+    subscriptions: Iterable[CaseSubscription] | None = None,
 ) -> int:
     """Tell every follower: users in the inbox (and by email when they have one), contacts without an
     account by SMS or email. Delivery adds the absolute link to email and SMS texts."""
     from shequ.core.notifications import notify_user
 
     sent = 0
-    for sub in case.subscriptions.select_related("user"):
+    rows = case.subscriptions.select_related("user") if subscriptions is None else subscriptions
+    for sub in rows:
         link = feedback_link(sub.token) if ask_feedback else case_link(case)
         if sub.user_id is not None:
             notify_user(user=sub.user, kind=kind, title=title, body=body, link=link, subject=case)

@@ -14,11 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shequ.core.clock import calendar_pinned
 from shequ.core.errors import ApiError
 from shequ.core.validators import validate_mobile
 from shequ.places.models import Compound, Division, DivisionLevel, Grid
@@ -31,10 +31,12 @@ from .models import (
     CaseAttachment,
     CaseSequence,
     CaseState,
+    CaseSubscription,
     Category,
     Channel,
 )
-from .services_common import record, start_stage, subscribe, tell_followers
+from .notifications import case_followers_notify
+from .services_common import feed, new_token, record, start_stage, subscribe
 
 MAX_DESCRIPTION = 4000
 MAX_PHOTOS = 9
@@ -47,11 +49,18 @@ def _invalid(message: str, field: str, code: str = "invalid") -> ApiError:
 
 
 def case_number_next(*, at: datetime) -> str:
-    """Next tracking number of the day: SQ + yyyymmdd + 6-digit sequence (row-locked counter)."""
+    """Next tracking number of the day: SQ + yyyymmdd + 6-digit sequence. One statement: the day's
+    counter row is created or bumped under its row lock and the new value returned (PostgreSQL and
+    SQLite ≥ 3.35 both take ``INSERT … ON CONFLICT DO UPDATE … RETURNING``)."""
     day = timezone.localtime(at).date()
-    CaseSequence.objects.bulk_create([CaseSequence(day=day, last=0)], ignore_conflicts=True)
-    CaseSequence.objects.filter(day=day).update(last=F("last") + 1)
-    last = CaseSequence.objects.filter(day=day).values_list("last", flat=True).get()
+    table = connection.ops.quote_name(CaseSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "  # noqa: S608 - fixed identifiers only
+            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [day],
+        )
+        (last,) = cursor.fetchone()
     return f"SQ{day:%Y%m%d}{last:06d}"
 
 
@@ -80,9 +89,12 @@ def _place_from_point(lon: float, lat: float, crs: str) -> _Place:
     place.street = divisions.get(answer.street.code) if answer.street else None
     place.committee = divisions.get(answer.committee.code) if answer.committee else None
     if answer.compound is not None:
-        place.compound = Compound.objects.filter(code=answer.compound.code).first()
+        place.compound = Compound.objects.select_related("grid").filter(code=answer.compound.code).first()
     if answer.grid is not None:
-        place.grid = Grid.objects.filter(code=answer.grid.code).first()
+        own = place.compound.grid if place.compound is not None else None
+        place.grid = own if own is not None and own.code == answer.grid.code else None
+        if place.grid is None:
+            place.grid = Grid.objects.filter(code=answer.grid.code).first()
     return place
 
 
@@ -206,8 +218,11 @@ def case_report(
     at = occurred_at or timezone.now()
     reporter = actor if actor is not None and getattr(actor, "pk", None) else None
     staff_channel = channel in {Channel.COUNTER, Channel.GRID_PATROL, Channel.ASSIGNED}
+    suggestion = _suggest(
+        category=category, located=located, description=description, check_duplicates=check_duplicates
+    )
     try:
-        with transaction.atomic():
+        with transaction.atomic(), calendar_pinned():
             case = _insert(
                 actor=reporter,
                 channel=channel,
@@ -222,6 +237,7 @@ def case_report(
                 source_ref=source_ref,
                 title=title,
                 staff_channel=staff_channel,
+                route_note=suggestion["route_reason"],
                 at=at,
             )
             for photo in photos:
@@ -235,7 +251,6 @@ def case_report(
             for url in media_urls:
                 if url:
                     CaseAttachment.objects.create(case=case, stage=AttachmentStage.REPORT, url=url[:500])
-            suggestion = _suggest(case, check_duplicates=check_duplicates)
             record(
                 case,
                 CASE_REPORTED,
@@ -244,19 +259,24 @@ def case_report(
                 at=at,
                 data={"channel": channel, **suggestion},
             )
-            from .services_common import feed
-
             feed(case, description=str(_("已受理")), at=at)
             start_stage(case, "registration", actor=reporter, at=at)
-            if staff_channel:
-                subscribe(case, phone=phone, email=email, is_reporter=True)
-            else:
-                subscribe(case, user=reporter, phone=phone, email=email, is_reporter=True)
-            tell_followers(
-                case,
-                kind="case_reported",
-                title=_("您反映的问题已受理，编号 %(number)s") % {"number": case.number},
-            )
+            follower_user = None if staff_channel else reporter
+            if follower_user is not None or phone or email:
+                follower = CaseSubscription.objects.create(
+                    case=case,
+                    user=follower_user,
+                    phone=phone,
+                    email=email,
+                    is_reporter=True,
+                    token=new_token(),
+                )
+                case_followers_notify(
+                    case=case,
+                    kind="case_reported",
+                    title=_("您反映的问题已受理，编号 %(number)s") % {"number": case.number},
+                    subscriptions=[follower],
+                )
             if register:
                 from .services_transitions import case_register
 
@@ -286,6 +306,7 @@ def _insert(
     source_ref: str,
     title: str,
     staff_channel: bool,
+    route_note: str,
     at: datetime,
 ) -> Case:
     if located.street is None or located.district is None:
@@ -315,43 +336,46 @@ def _insert(
         contact_phone=phone,
         contact_email=email,
         anonymous_public=anonymous_public,
+        route_note=route_note[:300],
         state=CaseState.REPORTED,
         reported_at=at,
         updated_at=at,
     )
 
 
-def _suggest(case: Case, *, check_duplicates: bool) -> dict[str, Any]:
-    """Routing suggestion and possible duplicates, kept in the intake event for the dispatcher."""
+def _suggest(
+    *, category: Category, located: _Place, description: str, check_duplicates: bool
+) -> dict[str, Any]:
+    """Routing suggestion and possible duplicates, kept in the intake event for the dispatcher
+    (computed before the transaction opens: both only read)."""
     from .routing import route_case
 
+    if located.district is None or located.street is None:
+        raise _invalid(_("无法确定问题所在的街镇，请重新选点。"), "location")
     decision = route_case(
-        category=case.category,
-        district=case.district,
-        street=case.street,
-        committee=case.committee,
-        compound=case.compound,
+        category=category,
+        district=located.district,
+        street=located.street,
+        committee=located.committee,
+        compound=located.compound,
     )
     suggested: str | None = None
     if decision.org is not None:
         suggested = f"org:{decision.org.pk}"
     elif decision.division is not None:
         suggested = decision.division.code
-    case.route_note = str(decision.reason)[:300]
-    Case.objects.filter(pk=case.pk).update(route_note=case.route_note)
-    data: dict[str, Any] = {"suggested_handler": suggested, "route_reason": case.route_note}
+    data: dict[str, Any] = {"suggested_handler": suggested, "route_reason": str(decision.reason)[:300]}
     if check_duplicates:
         from .duplicates import duplicate_candidates
 
         found = duplicate_candidates(
-            category=case.category,
-            lon=case.lon,
-            lat=case.lat,
-            text=case.description,
-            street_code=case.street_code,
-            committee_id=case.committee_id,
-            compound_id=case.compound_id,
-            exclude_id=case.pk,
+            category=category,
+            lon=located.lon,
+            lat=located.lat,
+            text=description,
+            street_code=located.street.code,
+            committee_id=located.committee.pk if located.committee else None,
+            compound_id=located.compound.pk if located.compound else None,
         )
         data["possible_duplicates"] = [c.case.number for c in found]
     return data
