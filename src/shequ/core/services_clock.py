@@ -283,6 +283,9 @@ def _notify(event: TickEvent, deadlines: Iterable[Deadline]) -> None:
 
 
 # --- Internals -----------------------------------------------------------------------------------
+# ``deadline_start`` runs inside the workflow's own transaction without a savepoint of its own
+# (``atomic(savepoint=False)``): it refuses bad input before writing, so nothing inside can fail in a
+# way a caller would catch and carry on from; a case report saves two statements per timer.
 
 
 def _event(
@@ -366,7 +369,7 @@ def deadline_start(
         raise ApiError(_("时限必须大于零。"), code="invalid", field="amount", status=422)
     start = started_at or timezone.now()
     timing = _timing(started_at=start, amount=value, unit=unit, pauses=[])
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         deadline = Deadline.objects.create(
             subject_type=subject_label(subject),
             subject_id=str(subject.pk),
