@@ -275,7 +275,7 @@ def _on_time(data: dict[str, Any], at: datetime, limit: Any) -> bool:
 class _Dispatch:
     day: date
     unit: str
-    status: str = ""  # "" open, "returned", "signed", "moved"
+    ending: str = ""  # "" open, "returned", "signed", "moved"
     in_time: bool = False
 
 
@@ -315,14 +315,14 @@ def case_contribution(events: Iterable[tuple[str, datetime, dict[str, Any]]]) ->
         elif type_ == "CASE_MERGED":
             merged = True
         elif type_ in _DISPATCHES:
-            if dispatches and not dispatches[-1].status:
+            if dispatches and not dispatches[-1].ending:
                 returned = type_ == "CASE_REDISPATCHED" and data.get("returned", True) is not False
-                dispatches[-1].status = "returned" if returned else "moved"
+                dispatches[-1].ending = "returned" if returned else "moved"
             dispatches.append(_Dispatch(day=day, unit=str(snap.get("handler") or "")))
         elif type_ in {"CASE_ACCEPTED", "CASE_RETURN_REFUSED"}:
             in_time = _on_time(data, at, data.get("sign_due_at"))
-            if dispatches and not dispatches[-1].status:
-                dispatches[-1].status = "signed"
+            if dispatches and not dispatches[-1].ending:
+                dispatches[-1].ending = "signed"
                 dispatches[-1].in_time = in_time
             if type_ == "CASE_ACCEPTED" and first_contact is None:
                 first_contact = in_time
@@ -380,9 +380,9 @@ def case_contribution(events: Iterable[tuple[str, datetime, dict[str, Any]]]) ->
             add("extended", registered_day)
     for dispatch in dispatches:
         add("dispatched", dispatch.day, dispatch.unit)
-        if dispatch.status == "returned":
+        if dispatch.ending == "returned":
             add("returned", dispatch.day, dispatch.unit)
-        elif dispatch.status == "signed":
+        elif dispatch.ending == "signed":
             add("signed", dispatch.day, dispatch.unit)
             if dispatch.in_time:
                 add("signed_in_time", dispatch.day, dispatch.unit)

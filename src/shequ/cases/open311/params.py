@@ -44,7 +44,7 @@ class Open311Error(Exception):
 
     def __init__(self, status: int, description: str) -> None:
         super().__init__(description)
-        self.status = status
+        self.http_status = status
         self.description = description
 
 

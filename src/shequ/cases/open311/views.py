@@ -60,7 +60,7 @@ def _answered(fmt: str, work: Callable[[], HttpResponse]) -> HttpResponse:
     try:
         return work()
     except Open311Error as error:
-        return formats.error_response(fmt, error.status, error.description)
+        return formats.error_response(fmt, error.http_status, error.description)
     except ApiError as error:
         return _api_error_response(fmt, error)
     except Http404:
@@ -80,7 +80,7 @@ def endpoint(*methods: str) -> Callable[[View], View]:
             try:
                 params.check_format(fmt)
             except Open311Error as error:
-                return formats.error_response("xml", error.status, error.description)
+                return formats.error_response("xml", error.http_status, error.description)
             method = (request.method or "").upper()
             if method not in allowed:
                 response = formats.error_response(
