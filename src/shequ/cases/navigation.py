@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from shequ.accounts.models import Role
 from shequ.core.navigation import nav_entry_register
 
+from .permissions import DISPATCH_ROLES
 from .views.common import BOARD_ROLES, CHECK_ROLES, has_role
 
 RESIDENTS = frozenset({Role.RESIDENT})
@@ -25,6 +26,13 @@ QUEUE_STAFF = frozenset(
         Role.COMMITTEE_HEAD,
     }
 )
+
+
+# Routing rules are kept by district officers (their district) and city administrators.
+ROUTING_EDITORS = frozenset({Role.DISTRICT_OFFICER, Role.CITY_ADMIN})
+
+
+STAFF_ROLES = frozenset(Role.values) - {Role.RESIDENT, Role.VOLUNTEER}
 
 
 def _shown_to(roles: frozenset[str]) -> Any:
@@ -46,4 +54,20 @@ def register_case_navigation() -> None:
     nav_entry_register(order=34, label=_("待办案件"), url_name="cases:queue", shown_to=_shown_to(QUEUE_STAFF))
     nav_entry_register(
         order=35, label=_("核查任务"), url_name="cases:checks", shown_to=_shown_to(CHECK_ROLES)
+    )
+    # Every shown_to reads the roles of the user's scope, computed once per request: no query per page.
+    nav_entry_register(
+        order=36, label=_("结果看板"), url_name="cases:dashboards", shown_to=_shown_to(STAFF_ROLES)
+    )
+    nav_entry_register(
+        order=37,
+        label=_("12345 工单导入"),
+        url_name="cases:hotline_import",
+        shown_to=_shown_to(DISPATCH_ROLES),
+    )
+    nav_entry_register(
+        order=38, label=_("派单目录"), url_name="cases:catalogue", shown_to=_shown_to(STAFF_ROLES)
+    )
+    nav_entry_register(
+        order=39, label=_("派单规则"), url_name="cases:routing_home", shown_to=_shown_to(ROUTING_EDITORS)
     )
