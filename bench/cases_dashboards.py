@@ -117,17 +117,22 @@ def run() -> Figures:
         description=(
             f"The dashboard selector (`shequ.cases.selectors_metrics.dashboard`: the 13 indicators with "
             f"numerators and denominators, the daily trend, and the ranking of the level below — a "
-            f"street's committees, the city's districts — within volume bands) over the daily table "
-            f"`CaseMetricDay` holding a year of {' and '.join(f'{n:,}' for n in SCALES)} cases across "
-            f"Shanghai's real division tree ({first['committees']:,} committees in {first['streets']} "
-            f"streets and towns, {first['categories']} categories of the seeded catalogue, "
-            f"{first['units']:,} responsible units), in a throwaway database built by the project's "
-            f"migrations. The bench fills the daily table directly: a seeded numpy simulation of the "
-            f"year's cases turned into exactly the rows the fill job makes of them (every counter on its "
-            f"cohort's day, at five levels, for the all-categories row and the case's category), written "
-            f"with the database's bulk path. The fill job's own speed is measured separately, on "
-            f"{FILL_EVENTS:,} event rows. {REPEAT} dashboards per kind, a random street each time; times "
-            f"are wall-clock per dashboard, one process, one connection."
+            f"street's committees, the city's districts — within volume bands) over the metric tables "
+            f"(`CaseMetricDay` and its monthly sums `CaseMetricMonth`) holding a year of "
+            f"{' and '.join(f'{n:,}' for n in SCALES)} cases across Shanghai's real division tree "
+            f"({first['committees']:,} committees in {first['streets']} streets and towns, "
+            f"{first['categories']} categories of the seeded catalogue, {first['units']:,} responsible "
+            f"units), in a throwaway database built by the project's migrations. The bench fills the "
+            f"tables directly: a seeded numpy simulation of the year's cases turned into exactly the rows "
+            f"the fill job makes of them (every counter on its cohort's day, at five levels, for the "
+            f"all-categories row and the case's category, and the same summed per month), written with "
+            f"the database's bulk path. The fill job's own speed is measured separately, on "
+            f"{FILL_EVENTS:,} event rows. Periods: the last 30 days of 2025, the calendar year 2025, and "
+            f"the 365 days up to 2025-12-16 (the page's one-year preset: whole months plus days at the "
+            f"edges). Streets: one dashboard for every street first (each street's first read, its pages "
+            f"cold), then {REPEAT} on random streets (the state of a running server), on which the "
+            f"targets are checked; city: {REPEAT} after three warm-up reads. Times are wall-clock per "
+            f"dashboard, one process, one connection."
         ),
     )
     for backend, result in results.items():
@@ -140,27 +145,27 @@ def run() -> Figures:
         for scale in SCALES:
             load = result["scales"][str(scale)]
             figures.add(
-                f"{backend}: {_scale(scale)} cases — daily rows",
-                f"{load['rows']:,} (load {load['load_seconds']:.0f} s)",
+                f"{backend}: {_scale(scale)} cases — rows",
+                f"{load['rows']:,} daily, {load['month_rows']:,} monthly (load {load['load_seconds']:.0f} s)",
             )
         for kind in result["scales"][str(SCALES[0])]["kinds"]:
+            checked = "first read" not in kind
             target = TARGET_CITY_MS if kind.startswith("city") else TARGET_STREET_MS
             p95s = []
             for scale in SCALES:
                 stats = result["scales"][str(scale)]["kinds"][kind]
                 p95s.append(stats["p95"])
                 verdict = "met" if stats["p95"] < target else "NOT met"
-                figures.add(
-                    f"{backend}: {kind}, {_scale(scale)} cases",
-                    f"p50 {_ms(stats['p50'])}, p95 **{_ms(stats['p95'])}** "
-                    f"— target < {target:.0f} ms {verdict}",
-                )
+                value = f"p50 {_ms(stats['p50'])}, p95 **{_ms(stats['p95'])}**"
+                if checked:
+                    value += f" — target < {target:.0f} ms {verdict}"
+                figures.add(f"{backend}: {kind}, {_scale(scale)} cases", value)
             if len(p95s) > 1:
                 ratio = p95s[-1] / p95s[0]
                 verdict = "met" if ratio <= TARGET_RATIO else "NOT met"
+                value = f"**{ratio:.2f}**" + (f" — target ≤ {TARGET_RATIO} {verdict}" if checked else "")
                 figures.add(
-                    f"{backend}: {kind}, p95 at {_scale(SCALES[-1])} ÷ p95 at {_scale(SCALES[0])}",
-                    f"**{ratio:.2f}** — target ≤ {TARGET_RATIO} {verdict}",
+                    f"{backend}: {kind}, p95 at {_scale(SCALES[-1])} ÷ p95 at {_scale(SCALES[0])}", value
                 )
         figures.add(f"{backend}: queries per dashboard", str(result["queries"]))
     figures.notes.append(
@@ -176,15 +181,25 @@ def run() -> Figures:
     figures.notes.append(
         "Fill job: synthetic event histories in the transition services' shape (report, register, "
         "dispatch, sign, handle, check, confirm, close, with returns, extensions, reworks, redos and "
-        "merges), interleaved by time as they happen, folded from an empty table by "
+        "merges), interleaved by time as they happen, folded from empty tables by "
         "`case_metrics_fill()` (batches of 5,000 events; each batch replays the history of every case it "
-        "touches, so interleaving costs re-reads)."
+        "touches, so interleaving costs re-reads; daily and monthly rows upserted in the same "
+        "transaction)."
     )
     figures.notes.append(
-        "Every dashboard read is an index range of the unique (level, node, category, day) key: one "
-        "row per day for the node's indicators and trend, one per child and day for the ranking, so the "
-        "work depends on the period and the number of children, not on the number of cases (at 1M "
-        "cases a committee has no row on some days; at 10M nearly every day has one)."
+        "Every read is an index range of a unique (level, node, category, day or month) key: the node's "
+        "days for the trend (and, summed, the indicator cards), and for the ranking each child's whole "
+        "months from the monthly table plus the days at the period's edges from the daily one. So the "
+        "work depends on the period and the number of children, not on the number of cases."
+    )
+    figures.notes.append(
+        "Optimisation: the first version summed the ranking from daily rows only. A year then read one "
+        "row per committee and day; at 1M cases a committee has no row on about a third of the days, at "
+        "10M on nearly none, and on PostgreSQL the street's year dashboard went from p95 21.6 ms at 1M "
+        "to 55.4 ms at 10M (× 2.57, target ≤ 1.5). The monthly table makes the year's ranking twelve "
+        "rows per committee at both scales. Before that, building an indicator object with translated "
+        "labels for every day of the trend took most of a year's dashboard (about 150 ms at 200,000 "
+        "cases); labels are now translated when shown."
     )
     return figures
 
@@ -560,38 +575,39 @@ def _level_rows(
         yield _reduce(np.concatenate([every, keys]), np.concatenate([every_counts, counts], axis=1))
 
 
-def _write_rows(rows: Iterator[tuple[Any, ...]]) -> int:
+def _write_rows(table: str, date_column: str, rows: Iterator[tuple[Any, ...]]) -> int:
     """COPY on PostgreSQL, executemany on SQLite (inside the caller's transaction)."""
     from django.db import connection
 
     from shequ.cases.metrics import COUNTERS
 
-    columns = ["level", "node", "category_code", "day", *COUNTERS]
+    columns = ["level", "node", "category_code", date_column, *COUNTERS]
     names = ", ".join(columns)
     raw = connection.connection
     count = 0
     if connection.vendor == "postgresql":
-        with raw.cursor() as cursor, cursor.copy(f"COPY cases_casemetricday ({names}) FROM STDIN") as copy:
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
                 count += 1
         return count
-    marks = ", ".join("?" for _ in columns)
+    insert = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in columns)})"  # noqa: S608
     cursor = raw.cursor()
     batch: list[tuple[Any, ...]] = []
     for row in rows:
         batch.append(row)
         if len(batch) == 100_000:
-            cursor.executemany(f"INSERT INTO cases_casemetricday ({names}) VALUES ({marks})", batch)  # noqa: S608
+            cursor.executemany(insert, batch)
             count += len(batch)
             batch = []
     if batch:
-        cursor.executemany(f"INSERT INTO cases_casemetricday ({names}) VALUES ({marks})", batch)  # noqa: S608
+        cursor.executemany(insert, batch)
         count += len(batch)
     return count
 
 
 def _load(n: int, tree: Tree, units: Units) -> dict[str, Any]:
+    """The daily rows of a simulated year of ``n`` cases, and their monthly sums."""
     import numpy as np
     from django.db import connection, transaction
 
@@ -602,7 +618,14 @@ def _load(n: int, tree: Tree, units: Units) -> dict[str, Any]:
     category_labels = ["", *tree.categories]
     vendor = connection.vendor
     days = [YEAR_START + timedelta(days=i) for i in range(SPAN)]
-    day_values = [d if vendor == "postgresql" else d.isoformat() for d in days]
+    first_days = sorted({d.replace(day=1) for d in days})
+    month_of = np.array([first_days.index(d.replace(day=1)) for d in days], dtype=np.int64)
+    months = len(first_days)
+
+    def values(dates: list[date]) -> list[Any]:
+        return [d if vendor == "postgresql" else d.isoformat() for d in dates]
+
+    day_values, month_values = values(days), values(first_days)
     levels = [
         ("city", lambda s: np.zeros(len(s.committee), dtype=np.int64), [tree.city], 1),
         ("district", lambda s: tree.district_of[s.committee], tree.districts, 1),
@@ -611,29 +634,57 @@ def _load(n: int, tree: Tree, units: Units) -> dict[str, Any]:
         ("department", lambda s: s.unit, units.labels, 32),
     ]
 
-    def rows() -> Iterator[tuple[Any, ...]]:
-        for level, node_of, labels, chunks in levels:
-            for keys, counts in _level_rows(
-                node_of, len(labels), streams, n_categories=n_categories, chunks=chunks
-            ):
-                day = (keys % SPAN).tolist()
-                rest = keys // SPAN
-                category = (rest % (n_categories + 1)).tolist()
-                node = (rest // (n_categories + 1)).tolist()
-                for i, values in enumerate(counts.T.tolist()):
-                    yield (level, labels[node[i]], category_labels[category[i]], day_values[day[i]], *values)
+    def decode(
+        level: str, labels: list[str], keys: Any, counts: Any, *, span: int, dates: list[Any]
+    ) -> Iterator[tuple[Any, ...]]:
+        when = (keys % span).tolist()
+        rest = keys // span
+        category = (rest % (n_categories + 1)).tolist()
+        node = (rest // (n_categories + 1)).tolist()
+        for i, row in enumerate(counts.T.tolist()):
+            yield (level, labels[node[i]], category_labels[category[i]], dates[when[i]], *row)
 
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM cases_casemetricday")
-    if vendor == "sqlite":
-        with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM cases_casemetricmonth")
+        if vendor == "sqlite":
             cursor.execute("PRAGMA cache_size = -1000000")  # 1 GB while loading; reset on reconnect
+    written = written_months = 0
     with transaction.atomic():
-        written = _write_rows(rows())
+        for level, node_of, labels, chunks in levels:
+            monthly: list[tuple[Any, Any]] = []
+
+            def day_rows(
+                level: str = level,
+                node_of: Any = node_of,
+                labels: list[str] = labels,
+                chunks: int = chunks,
+                monthly: list[tuple[Any, Any]] = monthly,
+            ) -> Iterator[tuple[Any, ...]]:
+                for keys, counts in _level_rows(
+                    node_of, len(labels), streams, n_categories=n_categories, chunks=chunks
+                ):
+                    monthly.append(_reduce((keys // SPAN) * months + month_of[keys % SPAN], counts))
+                    yield from decode(level, labels, keys, counts, span=SPAN, dates=day_values)
+
+            written += _write_rows("cases_casemetricday", "day", day_rows())
+            written_months += _write_rows(
+                "cases_casemetricmonth",
+                "month",
+                (
+                    row
+                    for keys, counts in monthly
+                    for row in decode(level, labels, keys, counts, span=months, dates=month_values)
+                ),
+            )
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE cases_casemetricday" if vendor == "postgresql" else "ANALYZE")
+        if vendor == "postgresql":
+            cursor.execute("VACUUM ANALYZE cases_casemetricday")
+            cursor.execute("VACUUM ANALYZE cases_casemetricmonth")
+        else:
+            cursor.execute("ANALYZE")
     connection.close()  # measure on a fresh connection with the project's own settings
-    return {"rows": written, "load_seconds": time.perf_counter() - started}
+    return {"rows": written, "month_rows": written_months, "load_seconds": time.perf_counter() - started}
 
 
 # --- Measuring --------------------------------------------------------------------------------------
@@ -644,7 +695,10 @@ def _pct(values: list[float], q: int) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
-def _measure(tree: Tree) -> tuple[dict[str, Any], int]:
+def _measure(tree: Tree) -> tuple[dict[str, Any], str]:
+    """p50/p95 of the dashboard per kind. Streets: first one dashboard for every street in random
+    order (each street's first read: its pages cold), then ``REPEAT`` on random streets (a running
+    server, the pages dashboards read in memory), which is what the targets are checked on."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -652,33 +706,45 @@ def _measure(tree: Tree) -> tuple[dict[str, Any], int]:
 
     rng = random.Random(SEED)
     end = YEAR_START + timedelta(days=DAYS - 1)
+    mid_december = end - timedelta(days=15)
     periods = {
         "30 days": selectors_metrics.Period(end - timedelta(days=29), end),
         "year": selectors_metrics.Period(YEAR_START, end),
+        "365 days to 12-16": selectors_metrics.Period(mid_december - timedelta(days=364), mid_december),
     }
     city = selectors_metrics.MetricNode(level="city", node=tree.city, name="")
     kinds: dict[str, Any] = {}
     queries: set[int] = set()
-    for who in ("street", "city"):
-        for label, period in periods.items():
-            times = []
-            for i in range(REPEAT + 3):
-                node = (
-                    selectors_metrics.MetricNode(level="street", node=rng.choice(tree.streets), name="")
-                    if who == "street"
-                    else city
-                )
-                with CaptureQueriesContext(connection) as captured:
-                    t0 = time.perf_counter()
-                    board = selectors_metrics.dashboard(node, period)
-                    elapsed = (time.perf_counter() - t0) * 1000
-                assert board.ranking is not None
-                assert len(board.trend) == period.days
-                queries.add(len(captured))
-                if i >= 3:  # the first three warm the connection
-                    times.append(elapsed)
-            kinds[f"{who}, {label}"] = {"p50": statistics.median(times), "p95": _pct(times, 95)}
-    return kinds, max(queries)
+
+    def timed(node: selectors_metrics.MetricNode, period: selectors_metrics.Period) -> float:
+        with CaptureQueriesContext(connection) as captured:
+            t0 = time.perf_counter()
+            board = selectors_metrics.dashboard(node, period)
+            elapsed = (time.perf_counter() - t0) * 1000
+        assert board.ranking is not None
+        assert len(board.trend) == period.days
+        queries.add(len(captured))
+        return elapsed
+
+    def street(code: str) -> selectors_metrics.MetricNode:
+        return selectors_metrics.MetricNode(level="street", node=code, name="")
+
+    for label, period in periods.items():
+        order = list(tree.streets)
+        rng.shuffle(order)
+        first = [timed(street(code), period) for code in order]
+        kinds[f"street, {label}, first read of each street"] = {
+            "p50": statistics.median(first),
+            "p95": _pct(first, 95),
+        }
+        times = [timed(street(rng.choice(tree.streets)), period) for _ in range(REPEAT)]
+        kinds[f"street, {label}"] = {"p50": statistics.median(times), "p95": _pct(times, 95)}
+        for _ in range(3):  # warm the city's pages like the streets'
+            timed(city, period)
+        times = [timed(city, period) for _ in range(REPEAT)]
+        kinds[f"city, {label}"] = {"p50": statistics.median(times), "p95": _pct(times, 95)}
+    low, high = min(queries), max(queries)
+    return kinds, str(low) if low == high else f"{low}–{high}"
 
 
 # --- The fill job ---------------------------------------------------------------------------------
@@ -833,7 +899,7 @@ def main(argv: list[str] | None = None) -> int:
             fill = _fill(tree, units)
             print(f"[{args.backend}] fill: {fill}", file=sys.stderr, flush=True)
             scales: dict[str, Any] = {}
-            queries = 0
+            queries = ""
             for scale in SCALES:
                 load = _load(scale, tree, units)
                 print(f"[{args.backend}] {scale:,} cases: {load}", file=sys.stderr, flush=True)

@@ -1,5 +1,6 @@
 """Outcome metrics of the case loop (DOMAIN.md §5), folded incrementally from the event rows into the
-daily table ``CaseMetricDay``. Dashboards read only that table (``selectors_metrics``).
+daily table ``CaseMetricDay`` and its monthly sums ``CaseMetricMonth``. Dashboards read only those
+(``selectors_metrics``).
 
 How a case is counted
 =====================
@@ -66,8 +67,9 @@ The fill job
 ``case_metrics_fill`` reads case events after ``MetricFillState("cases").last_event_id`` in id order,
 ``batch`` at a time; each batch's deltas are summed in Python and written with
 ``INSERT … ON CONFLICT (level, node, category_code, day) DO UPDATE SET n = n + excluded.n`` (SQLite and
-PostgreSQL both; one statement per batch on PostgreSQL, the rows as column arrays), and the cursor
-advances in the same transaction: a crash loses nothing, a re-run
+PostgreSQL both; one statement per batch on PostgreSQL, the rows as column arrays), the same deltas
+summed per calendar month into ``CaseMetricMonth`` (long periods read whole months from there), and
+the cursor advances in the same transaction: a crash loses nothing, a re-run
 adds nothing. The periodic job (every 5 minutes) reads only up to the highest event id it saw at least
 ``FILL_SETTLE`` earlier (kept in ``MetricFillState("cases:seen")``): ids are taken when a transaction
 inserts, not when it commits, so an id cursor that ran right up to the newest row could step over a
@@ -93,7 +95,7 @@ from shequ.core.models import Event, MetricFillState
 from shequ.core.ticks import periodic_job_register
 from shequ.places.models import Division
 
-from .models import CaseMetricDay, MetricLevel
+from .models import CaseMetricDay, CaseMetricMonth, MetricLevel
 
 SUBJECT = "cases.case"
 FILL_NAME = "cases"
@@ -483,21 +485,39 @@ def rows_from(delta: Counter[Key], cities: _Cities) -> dict[RowKey, list[int]]:
     return {key: row for key, row in rows.items() if any(row)}
 
 
-def _upsert_sql(source: str) -> str:
-    table = CaseMetricDay._meta.db_table
-    columns = ", ".join(["level", "node", "category_code", "day", *COUNTERS])
+def month_rows(rows: dict[RowKey, list[int]]) -> dict[RowKey, list[int]]:
+    """The same rows summed per calendar month (the key's date becomes the month's first day)."""
+    months: dict[RowKey, list[int]] = {}
+    for (level, node, code, day), counts in rows.items():
+        key = (level, node, code, day.replace(day=1))
+        total = months.get(key)
+        if total is None:
+            months[key] = list(counts)
+        else:
+            for i, count in enumerate(counts):
+                total[i] += count
+    return months
+
+
+def _upsert_sql(table: str, date_column: str, source: str) -> str:
+    columns = ", ".join(["level", "node", "category_code", date_column, *COUNTERS])
     sets = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in COUNTERS)
     return (
         f"INSERT INTO {table} ({columns}) {source} "
-        f"ON CONFLICT (level, node, category_code, day) DO UPDATE SET {sets}"
+        f"ON CONFLICT (level, node, category_code, {date_column}) DO UPDATE SET {sets}"
     )
 
 
 # SQLite: one prepared statement run for every row. PostgreSQL: one statement for the whole batch, its
 # rows given as one array literal per column (one round trip instead of one per row).
-_UPSERT_ROW = _upsert_sql("VALUES (" + ", ".join(["%s"] * (4 + len(COUNTERS))) + ")")
+_ROW = "VALUES (" + ", ".join(["%s"] * (4 + len(COUNTERS))) + ")"
 _ARRAYS = ", ".join(["%s::varchar[]"] * 3 + ["%s::date[]"] + ["%s::integer[]"] * len(COUNTERS))
-_UPSERT_ARRAYS = _upsert_sql(f"SELECT * FROM unnest({_ARRAYS})")  # noqa: S608 - placeholders only
+_TABLES = {"day": (CaseMetricDay._meta.db_table, "day"), "month": (CaseMetricMonth._meta.db_table, "month")}
+_UPSERT_ROW = {name: _upsert_sql(table, column, _ROW) for name, (table, column) in _TABLES.items()}
+_UPSERT_ARRAYS = {
+    name: _upsert_sql(table, column, f"SELECT * FROM unnest({_ARRAYS})")  # noqa: S608 - placeholders only
+    for name, (table, column) in _TABLES.items()
+}
 
 
 def _array(values: Iterable[Any]) -> str:
@@ -506,15 +526,16 @@ def _array(values: Iterable[Any]) -> str:
     return "{" + ",".join(f'"{v}"' for v in quoted) + "}"
 
 
-def upsert(rows: dict[RowKey, list[int]]) -> None:
-    """Add ``rows`` to the table: insert new keys, increment existing ones."""
+def upsert(rows: dict[RowKey, list[int]], *, table: str = "day") -> None:
+    """Add ``rows`` to the daily (``table="day"``) or monthly table: insert new keys, increment
+    existing ones."""
     if not rows:
         return
     ordered = sorted(rows.items())
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.executemany(
-                _UPSERT_ROW,
+                _UPSERT_ROW[table],
                 [
                     (level, node, code, day.isoformat(), *counts)
                     for (level, node, code, day), counts in ordered
@@ -525,7 +546,7 @@ def upsert(rows: dict[RowKey, list[int]]) -> None:
         counts = zip(*(counts for _key, counts in ordered), strict=True)
         arrays = [_array(column) for column in keys]
         arrays += ["{" + ",".join(map(str, column)) + "}" for column in counts]
-        cursor.execute(_UPSERT_ARRAYS, arrays)
+        cursor.execute(_UPSERT_ARRAYS[table], arrays)
 
 
 # --- the job -------------------------------------------------------------------------------------
@@ -569,7 +590,9 @@ def _fill_batch(*, batch: int, upto: int | None, cities: _Cities) -> int:
             if history[0][0] <= start:
                 after.subtract(case_contribution((t, at, d) for pk, t, at, d in history if pk <= start))
             delta.update(after)
-        upsert(rows_from(delta, cities))
+        rows = rows_from(delta, cities)
+        upsert(rows)
+        upsert(month_rows(rows), table="month")
         state.last_event_id = end
         state.updated_at = timezone.now()
         state.save(update_fields=["last_event_id", "updated_at"])
@@ -618,7 +641,8 @@ def case_metrics_rebuild(*, batch: int = DEFAULT_BATCH) -> int:
     until it commits)."""
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {CaseMetricDay._meta.db_table}")  # noqa: S608 - fixed identifier
+            for model in (CaseMetricDay, CaseMetricMonth):
+                cursor.execute(f"DELETE FROM {model._meta.db_table}")  # noqa: S608 - fixed identifier
         MetricFillState.objects.update_or_create(
             name=FILL_NAME, defaults={"last_event_id": 0, "updated_at": timezone.now()}
         )

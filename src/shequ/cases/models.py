@@ -631,13 +631,11 @@ class MetricLevel(models.TextChoices):
     DEPARTMENT = "department", _("责任单位")
 
 
-class CaseMetricDay(models.Model):
-    """Daily counters per (level, node, category) filled incrementally from the event rows
-    (``shequ.cases.metrics``, where each counter's day and cohort are defined). ``node`` is a division
-    code or ``org:<id>``; ``category_code`` is empty for the all-categories row. Dashboards read only
-    this table."""
+class MetricCounters(models.Model):
+    """The counters of the outcome metrics for one (level, node, category) and one day or month; what
+    each counts, and on which day, is defined in ``shequ.cases.metrics``. ``node`` is a division code
+    or ``org:<id>``; ``category_code`` is empty for the all-categories row."""
 
-    day = models.DateField()
     level = models.CharField(max_length=12, choices=MetricLevel.choices)
     node = models.CharField(max_length=24)
     category_code = models.CharField(max_length=8, blank=True, default="")
@@ -672,6 +670,16 @@ class CaseMetricDay(models.Model):
     unsatisfied = models.IntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class CaseMetricDay(MetricCounters):
+    """Daily counters, filled incrementally from the event rows by ``shequ.cases.metrics``. Dashboards
+    read only this table and its monthly sums (``CaseMetricMonth``)."""
+
+    day = models.DateField()
+
+    class Meta:
         constraints: ClassVar = [
             models.UniqueConstraint(
                 fields=["level", "node", "category_code", "day"], name="cases_metricday_unique"
@@ -683,3 +691,24 @@ class CaseMetricDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.level}:{self.node}:{self.category_code or '*'}@{self.day}"
+
+
+class CaseMetricMonth(MetricCounters):
+    """The daily counters summed per calendar month (``month`` is its first day), written by the same
+    fill job in the same transaction: a period of whole months reads one row per node and month instead
+    of one per day, so long periods cost the same however many cases a node has."""
+
+    month = models.DateField()
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["level", "node", "category_code", "month"], name="cases_metricmonth_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(level__in=MetricLevel.values), name="cases_metricmonth_level_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level}:{self.node}:{self.category_code or '*'}@{self.month:%Y-%m}"

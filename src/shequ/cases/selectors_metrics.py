@@ -1,11 +1,15 @@
-"""Reads of the outcome dashboards: indicators, trend and ranking from the daily table only
-(``CaseMetricDay``, filled by ``shequ.cases.metrics``), and which metric nodes a user may see.
+"""Reads of the outcome dashboards: indicators, trend and ranking from the metric tables only
+(``CaseMetricDay`` and ``CaseMetricMonth``, filled by ``shequ.cases.metrics``), and which metric nodes
+a user may see.
 
 Nodes: a division (``city`` / ``district`` / ``street`` / ``committee`` by its level, node = its code)
 or a responsible unit (``department``: ``org:<id>``, or the division code of a committee or street
 that handles cases itself). A user sees the divisions at or below their staff memberships and the
 units they belong to or whose area lies in their divisions; anything else is a 404, like a node that
 does not exist (the visibility rule of the whole project).
+
+Sums over a period read whole calendar months from ``CaseMetricMonth`` and only the remaining days
+from ``CaseMetricDay`` (the daily trend reads days).
 
 Rankings compare like with like: only nodes whose indicator denominator reaches the minimum volume
 (``SHEQU_RANKING_MIN_VOLUME``, default 30) are ranked, and they are ranked within volume bands — the
@@ -20,7 +24,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,7 +34,7 @@ from shequ.accounts.visibility import scope_of
 from shequ.places.models import Division
 
 from .metrics import COUNTERS, INDICATOR_BY_CODE, INDICATORS, Indicator, ratio
-from .models import CaseMetricDay, MetricLevel
+from .models import CaseMetricDay, CaseMetricMonth, MetricLevel
 
 MAX_PERIOD_DAYS = 366
 DEFAULT_PERIOD_DAYS = 30
@@ -104,17 +108,65 @@ def _values(totals: dict[str, int]) -> dict[str, IndicatorValue]:
 _SUMS = {name: Sum(name) for name in COUNTERS}
 
 
+def _nodes(query: Any, nodes: list[str]) -> Any:
+    return query.filter(node=nodes[0]) if len(nodes) == 1 else query.filter(node__in=nodes)
+
+
 def _rows(level: str, nodes: list[str], start: date, end: date, category: str | None) -> Any:
     query = CaseMetricDay.objects.filter(
         level=level, category_code=category or "", day__gte=start, day__lte=end
     )
-    return query.filter(node=nodes[0]) if len(nodes) == 1 else query.filter(node__in=nodes)
+    return _nodes(query, nodes)
+
+
+def _whole_months(start: date, end: date) -> tuple[date, date] | None:
+    """The first and last day of the whole calendar months inside [start, end], if any."""
+    first = start if start.day == 1 else (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+    after = end + timedelta(days=1)
+    last = end if after.day == 1 else end.replace(day=1) - timedelta(days=1)
+    return (first, last) if first <= last else None
+
+
+def period_sums(
+    level: str, nodes: list[str], start: date, end: date, category: str | None = None
+) -> dict[str, dict[str, int]]:
+    """The counters of each of ``nodes`` summed over [start, end]: whole calendar months from the
+    monthly table, the days before and after them from the daily table (at most two grouped reads,
+    each an index range per node), so a year costs about twelve rows a node, not 365."""
+    out: dict[str, dict[str, int]] = {}
+
+    def add(rows: Any) -> None:
+        for row in rows.values("node").annotate(**_SUMS):
+            total = out.setdefault(row["node"], dict.fromkeys(COUNTERS, 0))
+            for name in COUNTERS:
+                total[name] += row[name] or 0
+
+    months = _whole_months(start, end)
+    if months is None:
+        add(_rows(level, nodes, start, end, category))
+        return out
+    first, last = months
+    add(
+        _nodes(
+            CaseMetricMonth.objects.filter(
+                level=level, category_code=category or "", month__gte=first, month__lte=last
+            ),
+            nodes,
+        )
+    )
+    edges = Q()
+    if start < first:
+        edges |= Q(day__gte=start, day__lt=first)
+    if last < end:
+        edges |= Q(day__gt=last, day__lte=end)
+    if edges:
+        add(_nodes(CaseMetricDay.objects.filter(edges, level=level, category_code=category or ""), nodes))
+    return out
 
 
 def totals(level: str, node: str, start: date, end: date, category: str | None = None) -> dict[str, int]:
-    """The counters summed over the period (one indexed range read)."""
-    summed = _rows(level, [node], start, end, category).aggregate(**_SUMS)
-    return {name: summed[name] or 0 for name in COUNTERS}
+    """The counters summed over the period."""
+    return period_sums(level, [node], start, end, category).get(node, dict.fromkeys(COUNTERS, 0))
 
 
 def indicators(
@@ -246,10 +298,7 @@ def ranking(
     names = dict(_children(level, parent_node))
     if not names:
         return result
-    summed = {
-        row["node"]: {name: row[name] or 0 for name in COUNTERS}
-        for row in _rows(level, list(names), start, end, category).values("node").annotate(**_SUMS)
-    }
+    summed = period_sums(level, list(names), start, end, category)
     zero = dict.fromkeys(COUNTERS, 0)
     eligible: list[RankRow] = []
     for code, name in names.items():

@@ -187,13 +187,21 @@ def test_the_default_period_is_the_last_thirty_days(client: Client, full: World)
 
 def test_the_dashboard_reads_a_fixed_number_of_queries(full: World, django_assert_num_queries: Any) -> None:
     node = selectors_metrics.MetricNode(level="street", node=full.tree.street(1, 1).code, name="")
-    month = selectors_metrics.Period(*JUNE)
-    year = selectors_metrics.Period(date(2024, 7, 1), date(2025, 6, 30))
-    # the parent, its children, the children's sums, the node's days (summed for the cards)
-    with django_assert_num_queries(4):
-        selectors_metrics.dashboard(node, month)
-    with django_assert_num_queries(4):
-        selectors_metrics.dashboard(node, year)
+    # The parent, its children, the node's days (summed for the cards), and the children's sums:
+    # whole months from the monthly table, days from the daily table, or both when the period has
+    # whole months and days at its edges.
+    periods = {
+        4: [
+            selectors_metrics.Period(*JUNE),
+            selectors_metrics.Period(date(2024, 7, 1), date(2025, 6, 30)),
+            selectors_metrics.Period(date(2025, 6, 2), date(2025, 6, 20)),
+        ],
+        5: [selectors_metrics.Period(date(2024, 6, 20), date(2025, 6, 19))],
+    }
+    for count, spans in periods.items():
+        for period in spans:
+            with django_assert_num_queries(count):
+                selectors_metrics.dashboard(node, period)
 
 
 # --- the API ---------------------------------------------------------------------------------------

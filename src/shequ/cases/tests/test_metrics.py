@@ -18,7 +18,7 @@ from shequ.cases.metrics import (
     case_metrics_rebuild,
     register_metric_jobs,
 )
-from shequ.cases.models import CaseMetricDay
+from shequ.cases.models import CaseMetricDay, CaseMetricMonth
 from shequ.cases.selectors_metrics import indicators, ranking, totals, trend
 from shequ.cases.tests.metric_stories import (
     JUNE,
@@ -47,14 +47,21 @@ def full() -> World:
     return world_full()
 
 
-def table() -> dict[tuple[str, str, str, date], dict[str, int]]:
-    """Every non-zero row of the daily table."""
+def table(
+    model: type[CaseMetricDay | CaseMetricMonth] = CaseMetricDay,
+) -> dict[tuple[Any, ...], dict[str, int]]:
+    """Every non-zero row of the daily (or monthly) table."""
     out = {}
-    for row in CaseMetricDay.objects.all():
+    for row in model.objects.all():
         counts = {name: getattr(row, name) for name in metrics.COUNTERS if getattr(row, name)}
         if counts:
-            out[(row.level, row.node, row.category_code, row.day)] = counts
+            when = row.day if isinstance(row, CaseMetricDay) else row.month
+            out[(row.level, row.node, row.category_code, when)] = counts
     return out
+
+
+def tables() -> tuple[dict[tuple[Any, ...], dict[str, int]], dict[tuple[Any, ...], dict[str, int]]]:
+    return table(CaseMetricDay), table(CaseMetricMonth)
 
 
 def parts(
@@ -145,11 +152,29 @@ def test_city_district_committee_department_and_category_rows(full: World) -> No
     assert (category_b["closed_rate"], category_b["extension_rate"]) == ((1, 2), (1, 2))
 
 
+def test_the_monthly_rows_are_the_daily_rows_summed_by_month(full: World) -> None:
+    case_metrics_fill()
+    daily = table(CaseMetricDay)
+    by_month: dict[tuple[Any, ...], dict[str, int]] = {}
+    for (level, node, code, day), counts in daily.items():
+        total = by_month.setdefault((level, node, code, day.replace(day=1)), {})
+        for name, count in counts.items():
+            total[name] = total.get(name, 0) + count
+    assert table(CaseMetricMonth) == by_month
+    # A period across month ends reads June from the monthly rows and the edges from the daily ones.
+    street = full.tree.street(1, 1).code
+    across = totals("street", street, date(2025, 5, 20), date(2025, 7, 10))
+    assert across == totals("street", street, *JUNE)
+    assert (across["due"], across["due_closed"], across["reported"]) == (6, 4, 7)
+    partial = totals("street", street, date(2025, 6, 5), date(2025, 7, 31))  # days 5-30, then July
+    assert (partial["due"], partial["reported"]) == (6, 1)  # due 6-05 … 6-12; case 7 reported 6-05
+
+
 def test_a_second_fill_changes_nothing(full: World) -> None:
     case_metrics_fill()
-    before = table()
+    before = tables()
     assert case_metrics_fill() == 0
-    assert table() == before
+    assert tables() == before
 
 
 def test_filling_in_two_steps_equals_filling_once(world: World) -> None:
@@ -159,25 +184,26 @@ def test_filling_in_two_steps_equals_filling_once(world: World) -> None:
     assert (halfway["due"], halfway["due_closed"]) == (5, 2)  # cases 1, 2, 3, 4, 9; 1 and 9 closed
     write_second_half(world)
     case_metrics_fill(batch=7)
-    incremental = table()
+    incremental = tables()
     case_metrics_rebuild()
-    assert table() == incremental
+    assert tables() == incremental
     assert parts("street", world.tree.street(1, 1).code) == STREET_11
 
 
 def test_an_interrupted_fill_resumes_where_it_stopped(full: World, monkeypatch: pytest.MonkeyPatch) -> None:
     case_metrics_fill()
-    expected = table()
+    expected = tables()
     MetricFillState.objects.filter(name=FILL_NAME).update(last_event_id=0)
     CaseMetricDay.objects.all().delete()
+    CaseMetricMonth.objects.all().delete()
     real_upsert = metrics.upsert
     calls = {"n": 0}
 
-    def failing(rows: Any) -> None:
+    def failing(rows: Any, *, table: str = "day") -> None:
         calls["n"] += 1
-        if calls["n"] == 3:
+        if calls["n"] == 6:  # the third batch's monthly rows, after its daily rows
             raise RuntimeError("database went away")
-        real_upsert(rows)
+        real_upsert(rows, table=table)
 
     monkeypatch.setattr(metrics, "upsert", failing)
     with pytest.raises(RuntimeError):
@@ -187,7 +213,7 @@ def test_an_interrupted_fill_resumes_where_it_stopped(full: World, monkeypatch: 
     assert cursor == ids[15]  # two batches of 8 committed, the third rolled back
     monkeypatch.setattr(metrics, "upsert", real_upsert)
     assert case_metrics_fill(batch=8) == len(ids) - 16
-    assert table() == expected
+    assert tables() == expected
 
 
 def test_the_periodic_job_reads_only_settled_events(full: World) -> None:
@@ -265,9 +291,12 @@ def test_ranking_compares_within_volume_bands(world: World, settings: Any) -> No
     for n, (due, closed) in volumes.items():
         code = f"{street.code[:9]}{100 + n:03d}"
         division_create(code=code, name=f"第{n}居委", level="committee", parent=street)
-        CaseMetricDay.objects.create(
-            day=date(2025, 6, 10), level="committee", node=code, due=due, due_closed=closed
-        )
+        counts = [0] * len(metrics.COUNTERS)
+        counts[metrics.COUNTERS.index("due")] = due
+        counts[metrics.COUNTERS.index("due_closed")] = closed
+        rows = {("committee", code, "", date(2025, 6, 10)): counts}
+        metrics.upsert(rows)
+        metrics.upsert(metrics.month_rows(rows), table="month")
     result = ranking("committee", street.code, *JUNE)
     assert [(b.number, b.low, b.high) for b in result.bands] == [(1, 30, 40), (2, 50, 60), (3, 100, 300)]
     assert [(r.band, r.rank, int(r.node[-3:]) - 100) for r in result.rows] == [
