@@ -172,7 +172,7 @@ def _board_facts(rows: list[Row]) -> None:
         if suggested:
             row.facts.append((_("建议派往"), labels.get(suggested, suggested)))
         if reported.get("route_reason"):
-            row.facts.append((_("依据"), reported["route_reason"]))
+            row.facts.append((_("派单依据"), reported["route_reason"]))
         row.duplicates = [n for n in reported.get("possible_duplicates") or [] if n != row.case.number]
         pending = _PENDING.get(CaseState(row.case.state))
         if pending is not None:
