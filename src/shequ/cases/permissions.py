@@ -207,3 +207,11 @@ def hotline_import_paths(user: Any) -> tuple[str, ...] | None:
     if user.is_superuser:
         return None
     return tuple(sorted({seat.path for seat in _seats(user) if seat.role in DISPATCH_ROLES and seat.path}))
+
+
+def can_report_delivery(user: Any, case: Case) -> bool:
+    """The integration accounts of the dispatch centres, districts and the city (dispatcher and officer
+    seats whose area holds the case) report the delivery state of a case to an external system."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return bool(user.is_superuser) or _in_area(_seats(user), DISPATCH_ROLES, case)

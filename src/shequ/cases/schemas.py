@@ -250,6 +250,23 @@ class CaseOut(CaseRow):
     attachments: list[AttachmentOut]
     transitions: list[str] = Field(..., description="what you may do now: POST …/transitions/{name}")
     timeline: list[TimelineEntry]
+    deliveries: list[DeliveryOut] = Field(
+        default_factory=list, description="staff only: the case's delivery to each external system"
+    )
+
+
+class DeliveryOut(Schema):
+    system: str
+    external_id: str
+    state: str
+    last_error: str
+    updated_at: datetime
+
+
+class DeliveryIn(_In):
+    state: str = Field(..., description="sent / acknowledged / failed")
+    external_id: str = Field("", max_length=64)
+    error: str = Field("", max_length=500)
 
 
 class RevealIn(_In):

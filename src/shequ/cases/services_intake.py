@@ -34,9 +34,11 @@ from .models import (
     CaseSubscription,
     Category,
     Channel,
+    ExternalSystem,
 )
 from .notifications import case_followers_notify
 from .services_common import feed, new_token, record, start_stage, subscribe
+from .services_delivery import case_delivery_open
 
 MAX_DESCRIPTION = 4000
 MAX_PHOTOS = 9
@@ -260,6 +262,9 @@ def case_report(
                 data={"channel": channel, **suggestion},
             )
             feed(case, description=str(_("已受理")), at=at)
+            if channel == Channel.HOTLINE and source_ref:
+                # The hotline is told what became of its ticket: the delivery is tracked apart.
+                case_delivery_open(case=case, system=ExternalSystem.HOTLINE, external_id=source_ref)
             start_stage(case, "registration", actor=reporter, at=at)
             follower_user = None if staff_channel else reporter
             if follower_user is not None or phone or email:

@@ -39,13 +39,14 @@ from pydantic import ValidationError as PydanticValidationError
 from shequ.accounts.models import Organisation
 from shequ.cases import permissions, schemas
 from shequ.cases import services_transitions as transitions
-from shequ.cases.models import Case, Category, Channel
+from shequ.cases.models import Case, CaseDelivery, Category, Channel
 from shequ.cases.selectors import (
     access_case_by_number,
     case_by_number_public,
     case_timeline,
     cases_visible,
 )
+from shequ.cases.services_delivery import case_delivery_mark
 from shequ.cases.services_import import HotlineImport, hotline_import
 from shequ.cases.services_intake import case_follow, case_report
 from shequ.core.errors import ApiError
@@ -212,6 +213,18 @@ def case_out(case: Case, user: Any, *, attachments: list[dict[str, str]] | None 
         ],
         "transitions": permissions.transitions_for(user, case),
         "timeline": _timeline(case, show_actors=staff),
+        "deliveries": [
+            {
+                "system": d.system,
+                "external_id": d.external_id,
+                "state": d.state,
+                "last_error": d.last_error,
+                "updated_at": d.updated_at,
+            }
+            for d in case.deliveries.all()
+        ]
+        if staff
+        else [],
     }
 
 
@@ -484,6 +497,28 @@ def case_transition(
     arguments = _arguments(body, request.user)
     case = SERVICES[name](case=case, actor=request.user, expected_version=body.version, **arguments)
     return case_out(case, request.user)
+
+
+@router.post(
+    "/{case_number:number}/deliveries/{system}",
+    response=schemas.DeliveryOut,
+    summary="An external system (12345, city operations) reports what became of its copy of the case",
+)
+@idempotent
+def case_delivery_report(
+    request: HttpRequest, number: str, system: str, payload: schemas.DeliveryIn
+) -> CaseDelivery:
+    case = access_case_by_number(request.user, number)
+    if not permissions.can_report_delivery(request.user, case):
+        raise ApiError(_("无权报告此案件的推送状态。"), code="forbidden", status=403)
+    return case_delivery_mark(
+        case=case,
+        system=system,
+        state=payload.state,
+        actor=request.user,
+        external_id=payload.external_id,
+        error=payload.error,
+    )
 
 
 @router.post(
