@@ -22,12 +22,13 @@ from .services_intake import case_report
 
 DEMO_REF_PREFIX = "demo-"
 
-_PROBLEMS = {
-    "城管": ["门口有人占道摆摊，行人没法走", "沿街商铺把货物堆到人行道上", "路边有一堆建筑垃圾没人清理"],
-    "绿化市容": ["垃圾箱满了好几天没人清", "绿化带里扔了很多垃圾", "路面上有大片油污"],
-    "房管": ["楼道里堆满了杂物，影响消防通道", "小区电梯经常停运"],
-    "": ["楼上邻居深夜跺脚，多次沟通无果", "楼道灯坏了，晚上看不见"],
-}
+# What residents write, around the category's own name (so that text and category agree).
+_PROBLEMS = [
+    "小区门口{name}，已经好几天了，希望尽快处理",
+    "{name}问题，影响居民出行",
+    "楼下{name}，晚上尤其明显",
+    "路口附近{name}，多次反映未解决",
+]
 
 
 @dataclass
@@ -114,12 +115,11 @@ def demo_cases_ensure(*, count: int = 40, seed: int = 20261129) -> DemoCasesRepo
     created = 0
     for n in range(count):
         category = categories[n % len(categories)]
-        texts = _PROBLEMS.get(category.responsible_sector, _PROBLEMS[""])
         case = case_report(
             actor=actors["resident"],
             channel=Channel.RESIDENT_WEB,
             category=category,
-            description=rng.choice(texts),
+            description=rng.choice(_PROBLEMS).format(name=category.name),
             place=rng.choice(compounds),
             contact_phone="13800138000",
             source_ref=f"{DEMO_REF_PREFIX}{n}",
