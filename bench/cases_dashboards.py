@@ -25,6 +25,7 @@ for a random street and for the city, over the last 30 days of the year and over
 from __future__ import annotations
 
 import argparse
+import io
 import itertools
 import json
 import os
@@ -46,7 +47,7 @@ from bench import Figures, register
 
 SCALES = tuple(int(n) for n in os.environ.get("SHEQU_BENCH_DASH_SCALES", "1000000,10000000").split(","))
 FILL_EVENTS = int(os.environ.get("SHEQU_BENCH_DASH_FILL_EVENTS", "200000"))
-REPEAT = int(os.environ.get("SHEQU_BENCH_DASH_REPEAT", "60"))
+REPEAT = int(os.environ.get("SHEQU_BENCH_DASH_REPEAT", "100"))
 SEED = 20_250_601
 YEAR_START = date(2025, 1, 1)
 DAYS = 365
@@ -84,17 +85,120 @@ def _pg_server() -> str | None:
     return None
 
 
-def _child(backend: str, pg_server: str | None) -> dict[str, Any]:
+def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
     env["DJANGO_SETTINGS_MODULE"] = "shequ.config.settings.test"
-    args = [sys.executable, "-m", "bench.cases_dashboards", "--backend", backend]
+    return env
+
+
+def _spawn(backend: str, pg_server: str | None, *args: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "bench.cases_dashboards", "--backend", backend, *args]
     if pg_server:
-        args += ["--server", pg_server]
-    done = subprocess.run(  # noqa: S603 - our own module, fixed arguments
-        args, cwd=ROOT, env=env, check=True, stdout=subprocess.PIPE, text=True
+        command += ["--server", pg_server]
+    return subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+        command, cwd=ROOT, env=_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _answer(child: subprocess.Popen[str], tag: str) -> str:
+    """The payload of the child's next ``@@tag`` line (other output is passed over)."""
+    assert child.stdout is not None
+    for line in child.stdout:
+        if line.startswith(f"@@{tag} "):
+            return line[len(tag) + 3 :].strip()
+    raise RuntimeError(f"benchmark child ended without @@{tag} (exit {child.wait()})")
+
+
+class _Server:
+    """A child process holding one scale's database, answering dashboard requests one at a time."""
+
+    def __init__(self, backend: str, pg_server: str | None, scale: int) -> None:
+        self.child = _spawn(backend, pg_server, "--serve", str(scale))
+        self.load = json.loads(_answer(self.child, "ready"))
+        self.queries: set[int] = set()
+
+    def dashboard(self, level: str, node: str, period: tuple[date, date]) -> float:
+        assert self.child.stdin is not None
+        self.child.stdin.write(f"{level} {node} {period[0].isoformat()} {period[1].isoformat()}\n")
+        self.child.stdin.flush()
+        elapsed, queries = _answer(self.child, "ms").split()
+        self.queries.add(int(queries))
+        return float(elapsed)
+
+    def close(self) -> None:
+        assert self.child.stdin is not None
+        self.child.stdin.close()
+        if self.child.wait() != 0:
+            raise RuntimeError("benchmark child failed")
+
+
+def _periods() -> dict[str, tuple[date, date]]:
+    end = YEAR_START + timedelta(days=DAYS - 1)
+    mid_december = end - timedelta(days=15)
+    return {
+        "30 days": (end - timedelta(days=29), end),
+        "year": (YEAR_START, end),
+        "365 days to 12-16": (mid_december - timedelta(days=364), mid_december),
+    }
+
+
+def _stats(times: list[float]) -> dict[str, float]:
+    return {"p50": statistics.median(times), "p95": _pct(times, 95)}
+
+
+def _backend(backend: str, pg_server: str | None) -> dict[str, Any]:
+    """Fill job first; then one serving child per scale, loaded one after the other, and every
+    dashboard asked of each scale in turn (alternating which goes first), so that whatever else the
+    machine is doing weighs on every scale alike."""
+    filler = _spawn(backend, pg_server, "--fill")
+    info = json.loads(_answer(filler, "result"))
+    filler.wait()
+    servers = {}
+    try:
+        for scale in SCALES:
+            servers[scale] = _Server(backend, pg_server, scale)
+            print(f"[{backend}] {scale:,} cases: {servers[scale].load}", file=sys.stderr, flush=True)
+        rng = random.Random(SEED)
+        times: dict[tuple[int, str], list[float]] = {}
+        turn = 0
+
+        def ask(kind: str, level: str, node: str, period: tuple[date, date]) -> None:
+            nonlocal turn
+            order = SCALES if turn % 2 == 0 else SCALES[::-1]
+            turn += 1
+            for scale in order:
+                times.setdefault((scale, kind), []).append(servers[scale].dashboard(level, node, period))
+
+        for label, period in _periods().items():
+            streets = list(info["streets"])
+            rng.shuffle(streets)
+            for code in streets:
+                ask(f"street, {label}, first read of each street", "street", code, period)
+            for _ in range(REPEAT):
+                ask(f"street, {label}", "street", rng.choice(info["streets"]), period)
+            for _ in range(3):
+                for scale in SCALES:
+                    servers[scale].dashboard("city", info["city"], period)
+            for _ in range(REPEAT):
+                ask(f"city, {label}", "city", info["city"], period)
+        queries = set().union(*(server.queries for server in servers.values()))
+    finally:
+        for server in servers.values():
+            server.close()
+    kinds = list(dict.fromkeys(kind for _scale, kind in times))
+    return {
+        **{k: v for k, v in info.items() if k not in ("streets", "city")},
+        "streets": len(info["streets"]),
+        "scales": {
+            str(scale): {
+                **servers[scale].load,
+                "kinds": {kind: _stats(times[(scale, kind)]) for kind in kinds},
+            }
+            for scale in SCALES
+        },
+        "queries": "–".join(str(n) for n in sorted({min(queries), max(queries)})),
+    }
 
 
 def _ms(value: float) -> str:
@@ -107,10 +211,10 @@ def _scale(n: int) -> str:
 
 @register("cases_dashboards")
 def run() -> Figures:
-    results = {"SQLite": _child("sqlite", None)}
+    results = {"SQLite": _backend("sqlite", None)}
     server = _pg_server()
     if server:
-        results["PostgreSQL"] = _child("postgresql", server)
+        results["PostgreSQL"] = _backend("postgresql", server)
     first = next(iter(results.values()))
     figures = Figures(
         title="Outcome dashboards",
@@ -131,8 +235,10 @@ def run() -> Figures:
             f"the 365 days up to 2025-12-16 (the page's one-year preset: whole months plus days at the "
             f"edges). Streets: one dashboard for every street first (each street's first read, its pages "
             f"cold), then {REPEAT} on random streets (the state of a running server), on which the "
-            f"targets are checked; city: {REPEAT} after three warm-up reads. Times are wall-clock per "
-            f"dashboard, one process, one connection."
+            f"targets are checked; city: {REPEAT} after three warm-up reads. Each scale's database is "
+            f"served by its own process and every dashboard is asked of each scale in turn, so that "
+            f"whatever else the machine does weighs on both alike. Times are wall-clock per dashboard "
+            f"in the serving process, one connection each."
         ),
     )
     for backend, result in results.items():
@@ -211,9 +317,9 @@ def _libpq(url: str) -> str:
     return url.replace("postgres://", "postgresql://", 1)
 
 
-def _setup_django(backend: str, server: str | None, workdir: Path) -> None:
+def _setup_django(backend: str, server: str | None, workdir: Path, name: str) -> None:
     if backend == "sqlite":
-        url = f"sqlite:///{workdir / 'dashboards.sqlite3'}"
+        url = f"sqlite:///{workdir / f'{name}.sqlite3'}"
     else:
         assert server, "PostgreSQL needs a server URL"
         parts = urlsplit(server)
@@ -221,9 +327,9 @@ def _setup_django(backend: str, server: str | None, workdir: Path) -> None:
         import psycopg
 
         with psycopg.connect(_libpq(admin_url), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}"')
-            conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
-        url = urlunsplit(parts._replace(path=f"/{PG_DATABASE}"))
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = urlunsplit(parts._replace(path=f"/{name}"))
     os.environ["DATABASE_URL"] = url
     import django
 
@@ -231,10 +337,10 @@ def _setup_django(backend: str, server: str | None, workdir: Path) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    call_command("import_divisions", shanghai=True, verbosity=0)
+    call_command("import_divisions", shanghai=True, verbosity=0, stdout=io.StringIO())
 
 
-def _drop(backend: str, server: str | None) -> None:
+def _drop(backend: str, server: str | None, name: str) -> None:
     from django.db import connections
 
     connections.close_all()
@@ -243,7 +349,7 @@ def _drop(backend: str, server: str | None) -> None:
 
         admin_url = urlunsplit(urlsplit(server)._replace(path="/postgres"))
         with psycopg.connect(_libpq(admin_url), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}"')
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 @dataclass
@@ -695,56 +801,26 @@ def _pct(values: list[float], q: int) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
-def _measure(tree: Tree) -> tuple[dict[str, Any], str]:
-    """p50/p95 of the dashboard per kind. Streets: first one dashboard for every street in random
-    order (each street's first read: its pages cold), then ``REPEAT`` on random streets (a running
-    server, the pages dashboards read in memory), which is what the targets are checked on."""
+def _serve(tree: Tree) -> None:
+    """Answer ``LEVEL NODE START END`` lines from stdin with ``@@ms ELAPSED QUERIES``."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from shequ.cases import selectors_metrics
 
-    rng = random.Random(SEED)
-    end = YEAR_START + timedelta(days=DAYS - 1)
-    mid_december = end - timedelta(days=15)
-    periods = {
-        "30 days": selectors_metrics.Period(end - timedelta(days=29), end),
-        "year": selectors_metrics.Period(YEAR_START, end),
-        "365 days to 12-16": selectors_metrics.Period(mid_december - timedelta(days=364), mid_december),
-    }
-    city = selectors_metrics.MetricNode(level="city", node=tree.city, name="")
-    kinds: dict[str, Any] = {}
-    queries: set[int] = set()
-
-    def timed(node: selectors_metrics.MetricNode, period: selectors_metrics.Period) -> float:
+    for line in sys.stdin:
+        level, node, start, end = line.split()
+        period = selectors_metrics.Period(date.fromisoformat(start), date.fromisoformat(end))
+        target = selectors_metrics.MetricNode(level=level, node=node, name="")
         with CaptureQueriesContext(connection) as captured:
             t0 = time.perf_counter()
-            board = selectors_metrics.dashboard(node, period)
+            board = selectors_metrics.dashboard(target, period)
             elapsed = (time.perf_counter() - t0) * 1000
         assert board.ranking is not None
         assert len(board.trend) == period.days
-        queries.add(len(captured))
-        return elapsed
-
-    def street(code: str) -> selectors_metrics.MetricNode:
-        return selectors_metrics.MetricNode(level="street", node=code, name="")
-
-    for label, period in periods.items():
-        order = list(tree.streets)
-        rng.shuffle(order)
-        first = [timed(street(code), period) for code in order]
-        kinds[f"street, {label}, first read of each street"] = {
-            "p50": statistics.median(first),
-            "p95": _pct(first, 95),
-        }
-        times = [timed(street(rng.choice(tree.streets)), period) for _ in range(REPEAT)]
-        kinds[f"street, {label}"] = {"p50": statistics.median(times), "p95": _pct(times, 95)}
-        for _ in range(3):  # warm the city's pages like the streets'
-            timed(city, period)
-        times = [timed(city, period) for _ in range(REPEAT)]
-        kinds[f"city, {label}"] = {"p50": statistics.median(times), "p95": _pct(times, 95)}
-    low, high = min(queries), max(queries)
-    return kinds, str(low) if low == high else f"{low}–{high}"
+        queries = len(captured)
+        connection.queries_log.clear()
+        print(f"@@ms {elapsed:.4f} {queries}", flush=True)
 
 
 # --- The fill job ---------------------------------------------------------------------------------
@@ -884,40 +960,38 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.cases_dashboards")
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--server", default=None, help="PostgreSQL server URL (any database name)")
-    parser.add_argument("--parent", action="store_true", help="run every backend and print the figures")
-    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database (to inspect plans)")
+    role = parser.add_mutually_exclusive_group()
+    role.add_argument("--parent", action="store_true", help="run every backend and print the figures")
+    role.add_argument("--fill", action="store_true", help="measure the fill job")
+    role.add_argument("--serve", type=int, metavar="CASES", help="load a year of CASES cases, then serve")
     args = parser.parse_args(argv)
-    if args.parent:
+    if args.parent or not (args.fill or args.serve):
         for label, value in run().rows:
             print(f"{label}: {value}")
         return 0
+    name = f"{PG_DATABASE}_{'fill' if args.fill else args.serve}"
     with tempfile.TemporaryDirectory(prefix="shequ-bench-dashboards-") as workdir:
-        _setup_django(args.backend, args.server, Path(workdir))
+        _setup_django(args.backend, args.server, Path(workdir), name)
         try:
             tree = _tree()
             units = _units(tree)
-            fill = _fill(tree, units)
-            print(f"[{args.backend}] fill: {fill}", file=sys.stderr, flush=True)
-            scales: dict[str, Any] = {}
-            queries = ""
-            for scale in SCALES:
-                load = _load(scale, tree, units)
-                print(f"[{args.backend}] {scale:,} cases: {load}", file=sys.stderr, flush=True)
-                kinds, queries = _measure(tree)
-                print(f"[{args.backend}] {scale:,} cases: {kinds}", file=sys.stderr, flush=True)
-                scales[str(scale)] = {**load, "kinds": kinds}
+            if args.fill:
+                fill = _fill(tree, units)
+                print(f"[{args.backend}] fill: {fill}", file=sys.stderr, flush=True)
+                result = {
+                    "committees": len(tree.committees),
+                    "streets": tree.streets,
+                    "city": tree.city,
+                    "categories": len(tree.categories),
+                    "units": len(units.labels),
+                    "fill": fill,
+                }
+                print(f"@@result {json.dumps(result)}", flush=True)
+            else:
+                print(f"@@ready {json.dumps(_load(args.serve, tree, units))}", flush=True)
+                _serve(tree)
         finally:
-            _drop(args.backend, None if args.keep else args.server)
-    summary = {
-        "committees": len(tree.committees),
-        "streets": len(tree.streets),
-        "categories": len(tree.categories),
-        "units": len(units.labels),
-        "fill": fill,
-        "scales": scales,
-        "queries": queries,
-    }
-    print(json.dumps(summary))
+            _drop(args.backend, args.server, name)
     return 0
 
 
