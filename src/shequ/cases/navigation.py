@@ -11,6 +11,7 @@ from shequ.core.navigation import nav_entry_register
 
 from .permissions import DISPATCH_ROLES
 from .views.common import BOARD_ROLES, CHECK_ROLES, has_role
+from .views.dashboards import register_dashboard_navigation
 
 RESIDENTS = frozenset({Role.RESIDENT})
 # Quick registration: the committee's and the grid's staff (dispatchers register on their board).
@@ -56,9 +57,8 @@ def register_case_navigation() -> None:
         order=35, label=_("核查任务"), url_name="cases:checks", shown_to=_shown_to(CHECK_ROLES)
     )
     # Every shown_to reads the roles of the user's scope, computed once per request: no query per page.
-    nav_entry_register(
-        order=36, label=_("结果看板"), url_name="cases:dashboards", shown_to=_shown_to(STAFF_ROLES)
-    )
+    # Dashboards: anyone with a division or organisation seat (the dashboard's own access rule).
+    register_dashboard_navigation()
     nav_entry_register(
         order=37,
         label=_("12345 工单导入"),
