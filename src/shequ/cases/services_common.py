@@ -8,7 +8,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +19,7 @@ from shequ.core.services_clock import deadline_cancel, deadline_meet, deadline_s
 
 from . import conf
 from .machine import TRANSITIONS
-from .models import FINAL_STATES, Case, CaseState, CaseSubscription, CaseUpdate
+from .models import FINAL_STATES, Case, CaseSubscription, CaseUpdate
 from .permissions import can_transition
 
 DEADLINE_KIND = {
@@ -242,11 +241,3 @@ def tell_followers(case: Case, *, kind: str, title: str, body: str = "", ask_fee
     from .notifications import case_followers_notify
 
     case_followers_notify(case=case, kind=kind, title=title, body=body, ask_feedback=ask_feedback)
-
-
-def in_transaction() -> Any:
-    return transaction.atomic()
-
-
-def state_label(state: str) -> str:
-    return str(CaseState(state).label)

@@ -252,6 +252,51 @@ def _set_handler(case: Case, *, org: Organisation | None, division: Division | N
     return note
 
 
+def _send_to_unit(
+    case: Case,
+    *,
+    name: str,
+    old: str,
+    actor: Any,
+    at: datetime,
+    route: str,
+    note: str,
+    replaces: str | None = None,
+    fields: list[str] | tuple[str, ...] = (),
+    data: dict[str, Any] | None = None,
+) -> None:
+    """The shared end of dispatch, re-dispatch and reroute: the case is with the unit chosen by
+    ``_set_handler``, its sign-for timer (re)starts, one event, the change feed, the unit is told.
+    ``replaces``: the reason a previous unit's sign-for timer is cancelled (none on a first dispatch)."""
+    case.state = S.DISPATCHED
+    case.dispatched_at = at
+    if replaces is not None:
+        cancel_stage(case, "sign_for", actor=actor, at=at, reason=replaces)
+    start_stage(case, "sign_for", actor=actor, at=at)
+    save(
+        case,
+        [
+            "state",
+            "dispatched_at",
+            "handler_org",
+            "handler_division",
+            "first_responsible",
+            "route_note",
+            *fields,
+        ],
+    )
+    record(
+        case,
+        _event(name),
+        actor=actor,
+        old_state=old,
+        at=at,
+        data={"route": route, "note": note.strip()[:500], **(data or {})},
+    )
+    feed(case, description=_("已派遣至责任单位") if replaces is None else _("已改派至其他责任单位"), at=at)
+    handler_notify(case=case, kind="case_dispatched", title=_("新派遣案件 %(n)s") % {"n": case.number})
+
+
 def case_dispatch(
     *,
     case: Case,
@@ -267,24 +312,8 @@ def case_dispatch(
         case, old = _begin(case, "dispatch", actor, expected_version)
         at = _now()
         reason = _set_handler(case, org=org, division=division)
-        case.state = S.DISPATCHED
-        case.dispatched_at = at
         meet_stage(case, "dispatch", actor=actor, at=at)
-        start_stage(case, "sign_for", actor=actor, at=at)
-        save(
-            case,
-            ["state", "dispatched_at", "handler_org", "handler_division", "first_responsible", "route_note"],
-        )
-        record(
-            case,
-            _event("dispatch"),
-            actor=actor,
-            old_state=old,
-            at=at,
-            data={"route": reason, "note": note.strip()[:500]},
-        )
-        feed(case, description=_("已派遣至责任单位"), at=at)
-        handler_notify(case=case, kind="case_dispatched", title=_("新派遣案件 %(n)s") % {"n": case.number})
+        _send_to_unit(case, name="dispatch", old=old, actor=actor, at=at, route=reason, note=note)
     return case
 
 
@@ -385,33 +414,19 @@ def case_redispatch(
         reason = _set_handler(case, org=org, division=division)
         if (case.handler_org_id, case.handler_division_id) == previous:
             raise ApiError(_("请选择另一个责任单位。"), code="same_unit", field="org", status=422)
-        case.state = S.DISPATCHED
-        case.dispatched_at = at
         case.return_count += 1
-        cancel_stage(case, "sign_for", actor=actor, at=at, reason=_("退单改派"))
-        start_stage(case, "sign_for", actor=actor, at=at)
-        save(
+        _send_to_unit(
             case,
-            [
-                "state",
-                "dispatched_at",
-                "handler_org",
-                "handler_division",
-                "first_responsible",
-                "route_note",
-                "return_count",
-            ],
-        )
-        record(
-            case,
-            _event("redispatch"),
+            name="redispatch",
+            old=old,
             actor=actor,
-            old_state=old,
             at=at,
-            data={"returned": True, "route": reason, "note": note.strip()[:500]},
+            route=reason,
+            note=note,
+            replaces=_("退单改派"),
+            fields=["return_count"],
+            data={"returned": True},
         )
-        feed(case, description=_("已改派至其他责任单位"), at=at)
-        handler_notify(case=case, kind="case_dispatched", title=_("新派遣案件 %(n)s") % {"n": case.number})
     return case
 
 
@@ -445,7 +460,7 @@ def case_return_refuse(
     return case
 
 
-def reroute(
+def case_reroute(
     *,
     case: Case,
     actor: Any,
@@ -464,37 +479,18 @@ def reroute(
             if deadline is not None and deadline.state == "paused":
                 case.due_at = deadline_resume(deadline=deadline, actor=actor, at=at).due_at
             case.suspend_review_on = None
-        case.state = S.DISPATCHED
-        case.dispatched_at = at
-        cancel_stage(case, "sign_for", actor=actor, at=at, reason=_("改派"))
-        start_stage(case, "sign_for", actor=actor, at=at)
-        save(
+        _send_to_unit(
             case,
-            [
-                "state",
-                "dispatched_at",
-                "handler_org",
-                "handler_division",
-                "first_responsible",
-                "route_note",
-                "due_at",
-                "suspend_review_on",
-            ],
-        )
-        record(
-            case,
-            _event("reroute"),
+            name="reroute",
+            old=old,
             actor=actor,
-            old_state=old,
             at=at,
-            data={"route": reason, "note": note[:500]},
+            route=reason,
+            note=note,
+            replaces=_("改派"),
+            fields=["due_at", "suspend_review_on"],
         )
-        feed(case, description=_("已改派至其他责任单位"), at=at)
-        handler_notify(case=case, kind="case_dispatched", title=_("新派遣案件 %(n)s") % {"n": case.number})
     return case
-
-
-case_reroute = reroute
 
 
 # --- handling ------------------------------------------------------------------------------------
