@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from shequ.accounts.models import Membership
@@ -215,3 +216,14 @@ def can_report_delivery(user: Any, case: Case) -> bool:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return bool(user.is_superuser) or _in_area(_seats(user), DISPATCH_ROLES, case)
+
+
+def in_hands_of(user: Any) -> Q:
+    """The cases ``user`` handles, as a filter: the same relation as ``_is_handler`` — members of the
+    responsible organisation, or staff of the responsible division or a division above it (a grid
+    seat counts as its committee's staff)."""
+    seats = [s for s in _seats(user) if s.role in TRANSITIONS["handle"].roles]
+    q = Q(handler_org_id__in={s.organisation_id for s in seats if s.organisation_id})
+    for path in {s.unit_path for s in seats if s.unit_path}:
+        q |= Q(handler_division__path__startswith=path)
+    return q

@@ -12,6 +12,7 @@ from shequ.core.events import events_for_subject
 from shequ.core.models import Event
 
 from .models import OPEN_STATES, Case, CaseState
+from .permissions import in_hands_of
 
 LIST_RELATED = ("category", "district", "street", "committee", "compound", "handler_org", "handler_division")
 
@@ -79,17 +80,7 @@ def handler_queue(user: Any) -> QuerySet[Case]:
         CaseState.RETURN_REQUESTED,
         CaseState.SUSPENDED,
     ]
-    from .machine import HANDLERS
-    from .permissions import _seats
-
-    # The same relation as ``permissions._is_handler``: members of the unit, or staff of the
-    # responsible division or a division above it (a grid seat counts as its committee's staff).
-    seats = [s for s in _seats(user) if s.role in HANDLERS]
-    org_ids = {s.organisation_id for s in seats if s.organisation_id}
-    q = Q(handler_org_id__in=org_ids)
-    for path in {s.unit_path for s in seats if s.unit_path}:
-        q |= Q(handler_division__path__startswith=path)
-    return cases_visible(user).filter(q, state__in=states).order_by("due_at", "pk")
+    return cases_visible(user).filter(in_hands_of(user), state__in=states).order_by("due_at", "pk")
 
 
 def checker_tasks(user: Any) -> QuerySet[Case]:
