@@ -227,3 +227,39 @@ def in_hands_of(user: Any) -> Q:
     for path in {s.unit_path for s in seats if s.unit_path}:
         q |= Q(handler_division__path__startswith=path)
     return q
+
+
+# --- Who keeps the routing rules -----------------------------------------------------------------
+
+ROUTING_ROLES = frozenset({"district_officer", "city_admin"})
+
+
+def routing_seats(user: Any) -> tuple[tuple[str, str], ...]:
+    """(role, division path) of the user's district-officer and city-administrator seats (from the
+    seats cached for the request)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return ()
+    return tuple(
+        (s.role, s.path) for s in _seats(user) if s.role in ROUTING_ROLES and s.division_id is not None
+    )
+
+
+def is_city_routing_admin(user: Any) -> bool:
+    if getattr(user, "is_superuser", False) and getattr(user, "is_active", False):
+        return True
+    return any(role == "city_admin" for role, _path in routing_seats(user))
+
+
+def can_manage_routing(user: Any) -> bool:
+    """Whether the user manages the routing rules of at least one district."""
+    return is_city_routing_admin(user) or bool(routing_seats(user))
+
+
+def can_edit_routing_rules(user: Any, division: Any) -> bool:
+    """May ``user`` create or change rules applying in ``division`` (None: the whole city)? District
+    officers: their district and the streets under it; city administrators: everywhere."""
+    if is_city_routing_admin(user):
+        return True
+    if division is None:
+        return False
+    return any(division.path.startswith(path) for _role, path in routing_seats(user))

@@ -16,13 +16,13 @@ from typing import Any
 
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
-from django.utils import timezone
 
-from shequ.accounts.models import Membership, Role
+from shequ.accounts.models import Role
 from shequ.accounts.security import is_staff_user
 from shequ.places.models import Division, DivisionLevel
 
 from .models import Category, CategoryKind, RoutingRule
+from .permissions import is_city_routing_admin, routing_seats
 
 MAX_TERMS = 5
 # The standard's order: parts (部件) before events (事件), then 大类 and 小类.
@@ -122,60 +122,16 @@ def categories_routable() -> QuerySet[Category]:
     return Category.objects.filter(is_active=True, emergency_service="").order_by(*CATALOGUE_ORDER)
 
 
-# --- Who manages the routing rules ---------------------------------------------------------------
-
-_SEATS_ATTR = "_shequ_routing_seats"
-
-
-def _routing_seats(user: Any) -> tuple[tuple[str, str], ...]:
-    """(role, division path) of the user's active district-officer and city-administrator
-    memberships, cached on the user for the request."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return ()
-    cached = getattr(user, _SEATS_ATTR, None)
-    if cached is not None:
-        return cached
-    today = timezone.localdate()
-    rows = (
-        Membership.objects.filter(user=user, is_active=True, role__in=ROUTING_ROLES, division__isnull=False)
-        .filter(
-            Q(starts_on__isnull=True) | Q(starts_on__lte=today),
-            Q(ends_on__isnull=True) | Q(ends_on__gte=today),
-        )
-        .values_list("role", "division__path")
-    )
-    seats = tuple((str(role), str(path)) for role, path in rows)
-    setattr(user, _SEATS_ATTR, seats)
-    return seats
-
-
-def is_city_routing_admin(user: Any) -> bool:
-    if getattr(user, "is_superuser", False) and getattr(user, "is_active", False):
-        return True
-    return any(role == Role.CITY_ADMIN for role, _path in _routing_seats(user))
-
-
-def can_manage_routing(user: Any) -> bool:
-    """Whether the user manages the routing rules of at least one district."""
-    return is_city_routing_admin(user) or bool(_routing_seats(user))
-
-
-def can_edit_routing_rules(user: Any, division: Division | None) -> bool:
-    """May ``user`` create or change rules applying in ``division`` (None: the whole city)? District
-    officers: their district and the streets under it; city administrators: everywhere."""
-    if is_city_routing_admin(user):
-        return True
-    if division is None:
-        return False
-    return any(division.path.startswith(path) for _role, path in _routing_seats(user))
+# --- The districts whose routing rules a user keeps (the rules themselves: ``permissions``) ----------
 
 
 def routing_districts(user: Any) -> QuerySet[Division]:
     """The districts whose rules the user manages."""
+
     districts = Division.objects.filter(level=DivisionLevel.DISTRICT, is_active=True).order_by("code")
     if is_city_routing_admin(user):
         return districts
-    paths = [path for _role, path in _routing_seats(user)]
+    paths = [path for _role, path in routing_seats(user)]
     if not paths:
         return districts.none()
     match = Q()
@@ -232,7 +188,7 @@ def routing_rules_visible(user: Any) -> QuerySet[RoutingRule]:
     ).order_by(F("division__path").asc(nulls_first=True), "priority", "pk")
     if is_city_routing_admin(user):
         return queryset
-    paths = [path for _role, path in _routing_seats(user)]
+    paths = [path for _role, path in routing_seats(user)]
     if not paths:
         return queryset.none()
     match = Q(division__isnull=True) | Q(division__level=DivisionLevel.CITY)

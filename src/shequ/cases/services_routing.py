@@ -2,7 +2,7 @@
 
 ``routing_rule_create`` / ``routing_rule_update`` / ``routing_rule_deactivate``, each writing an event
 row. Who: district officers for their district and the streets under it, city administrators
-everywhere (city-wide rules are theirs alone) — ``selectors_catalogue.can_edit_routing_rules``.
+everywhere (city-wide rules are theirs alone) — ``permissions.can_edit_routing_rules``.
 
 What a rule may say:
 - where: the whole city (None), a district or a street;
@@ -30,8 +30,8 @@ from shequ.core.events import diff, event_record
 from shequ.places.models import Division, DivisionLevel
 
 from .models import Category, CategoryKind, ResponsibleKind, RoutingRule
+from .permissions import can_edit_routing_rules
 from .routing import ORG_KINDS_FOR, committee_refused
-from .selectors_catalogue import can_edit_routing_rules
 
 ROUTING_RULE_CREATED = "ROUTING_RULE_CREATED"
 ROUTING_RULE_CHANGED = "ROUTING_RULE_CHANGED"

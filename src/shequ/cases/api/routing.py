@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from shequ.accounts.models import Organisation
-from shequ.cases import selectors_catalogue
+from shequ.cases import permissions, selectors_catalogue
 from shequ.cases.models import Category, RoutingRule
 from shequ.cases.routing import place_of, route_case
 from shequ.cases.services_routing import routing_rule_create, routing_rule_deactivate, routing_rule_update
@@ -157,7 +157,7 @@ def _organisation(pk: int | None) -> Organisation | None:
 
 
 def _require_manager(request: HttpRequest) -> None:
-    if not selectors_catalogue.can_manage_routing(request.user):
+    if not permissions.can_manage_routing(request.user):
         raise PermissionDenied
 
 

@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shequ.accounts.models import Organisation
-from shequ.cases import selectors_catalogue
+from shequ.cases import permissions, selectors_catalogue
 from shequ.cases.models import Category, CategoryKind, ResponsibleKind, RoutingRule
 from shequ.cases.routing import ROUTABLE_ORG_KINDS, RoutePlanner, place_of, route_case
 from shequ.cases.services_routing import routing_rule_create as rule_create
@@ -114,7 +114,7 @@ class RoutingRuleForm(forms.Form):
     def __init__(self, *args: Any, district: Division, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         places: list[tuple[str, str]] = []
-        if selectors_catalogue.is_city_routing_admin(user):
+        if permissions.is_city_routing_admin(user):
             places.append((CITY, _("全市")))
         places.append((district.code, district.name))
         places.extend(
@@ -248,7 +248,7 @@ def _rule_in_district(request: HttpRequest, district: Division, rule_id: int) ->
 def _rules_context(request: HttpRequest, district: Division) -> dict[str, Any]:
     rules = list(selectors_catalogue.routing_rules_for_district(district=district))
     user = request.user
-    city_admin = selectors_catalogue.is_city_routing_admin(user)
+    city_admin = permissions.is_city_routing_admin(user)
     rows = [
         {
             "rule": r,
