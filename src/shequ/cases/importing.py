@@ -33,8 +33,10 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from shequ.core.errors import ApiError
+from shequ.core.texts import site_text
 from shequ.core.validators import normalise_mobile, validate_mobile
 from shequ.places.models import Division, DivisionLevel
 
@@ -345,10 +347,12 @@ def _check_values(  # noqa: PLR0912, PLR0915 - one check per column, in the colu
         elif received_at is not None and limit < received_at:
             problem("time_limit", _("办理时限早于受理时间。"))
         else:
-            description = _("%(text)s\n（12345 办理时限：%(limit)s）") % {
-                "text": description,
-                "limit": timezone.localtime(limit).strftime("%Y-%m-%d %H:%M"),
-            }
+            # Kept in the case's description, which everyone reads: in the site's language.
+            description = site_text(
+                gettext_noop("%(text)s\n（12345 办理时限：%(limit)s）"),
+                text=description,
+                limit=timezone.localtime(limit).strftime("%Y-%m-%d %H:%M"),
+            )
     if len(description) > MAX_DESCRIPTION:
         problem("description", _("诉求内容不能超过 %(n)s 字。") % {"n": MAX_DESCRIPTION})
     address = values.get("address", "")

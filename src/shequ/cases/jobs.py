@@ -15,11 +15,12 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from shequ.core.clock import elapsed
 from shequ.core.models import Deadline, DeadlineState, Supervision, Unit
 from shequ.core.services_clock import deadline_handler_register
+from shequ.core.texts import site_text
 from shequ.core.ticks import periodic_job_register
 
 from . import conf
@@ -63,12 +64,14 @@ def _reminded(deadline: Deadline) -> None:
             tell_followers(
                 case,
                 kind="case_confirm_reminded",
-                title=_("案件 %(n)s：问题解决了吗？请告诉我们") % {"n": case.number},
+                title=site_text(gettext_noop("案件 %(n)s：问题解决了吗？请告诉我们"), n=case.number),
                 ask_feedback=True,
             )
         else:
             handler_notify(
-                case=case, kind="case_deadline_reminded", title=_("案件 %(n)s 即将到期") % {"n": case.number}
+                case=case,
+                kind="case_deadline_reminded",
+                title=site_text(gettext_noop("案件 %(n)s 即将到期"), n=case.number),
             )
 
 
@@ -127,7 +130,7 @@ def cases_escalate(*, now: datetime | None = None) -> int:
             continue
         for step in due_steps:
             target = case.street.code if step["escalate_to"] == "street" else case.district.code
-            reason = _("处置超期 %(days)s 个工作日") % {"days": f"{late:.1f}"}
+            reason = site_text(gettext_noop("处置超期 %(days)s 个工作日"), days=f"{late:.1f}")
             case = case_supervise(
                 case=case,
                 actor=None,
@@ -149,7 +152,7 @@ def cases_escalate(*, now: datetime | None = None) -> int:
                     case=case,
                     division_code=target,
                     kind="case_escalated",
-                    title=_("案件 %(n)s 超期督办") % {"n": case.number},
+                    title=site_text(gettext_noop("案件 %(n)s 超期督办"), n=case.number),
                     body=reason,
                 )
             issued += 1

@@ -17,9 +17,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from shequ.core.clock import calendar_pinned
 from shequ.core.errors import ApiError
+from shequ.core.texts import site_text
 from shequ.core.validators import validate_mobile
 from shequ.places.models import Compound, Division, DivisionLevel, Grid
 
@@ -261,7 +263,7 @@ def case_report(
                 at=at,
                 data={"channel": channel, **suggestion},
             )
-            feed(case, description=str(_("已受理")), at=at)
+            feed(case, description=site_text(gettext_noop("已受理")), at=at)
             if channel == Channel.HOTLINE and source_ref:
                 # The hotline is told what became of its ticket: the delivery is tracked apart.
                 case_delivery_open(case=case, system=ExternalSystem.HOTLINE, external_id=source_ref)
@@ -279,7 +281,7 @@ def case_report(
                 case_followers_notify(
                     case=case,
                     kind="case_reported",
-                    title=_("您反映的问题已受理，编号 %(number)s") % {"number": case.number},
+                    title=site_text(gettext_noop("您反映的问题已受理，编号 %(number)s"), number=case.number),
                     subscriptions=[follower],
                 )
             if register:

@@ -16,12 +16,14 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from shequ.accounts.models import Organisation
 from shequ.core.clock import deadline_add
 from shequ.core.errors import ApiError
 from shequ.core.models import SUPERVISION_ORDER, Supervision, SupervisionLevel
 from shequ.core.services_clock import deadline_extend, deadline_pause, deadline_resume
+from shequ.core.texts import site_text
 from shequ.places.models import Division
 
 from . import conf
@@ -85,7 +87,7 @@ def case_verify(*, case: Case, actor: Any, note: str = "", expected_version: int
         case.state = S.VERIFYING
         save(case, ["state"])
         record(case, _event("verify"), actor=actor, old_state=old, data={"note": note.strip()[:500]})
-        feed(case, description=_("正在现场核实"))
+        feed(case, description=site_text(gettext_noop("正在现场核实")))
     return case
 
 
@@ -114,8 +116,10 @@ def case_register(
         start_handling(case, actor=actor, at=at)
         save(case, ["state", "registered_at", "category", "urgency", "due_at"])
         record(case, _event("register"), actor=actor, old_state=old, at=at)
-        feed(case, description=_("已立案"), at=at)
-        tell_followers(case, kind="case_registered", title=_("案件 %(n)s 已立案") % {"n": case.number})
+        feed(case, description=site_text(gettext_noop("已立案")), at=at)
+        tell_followers(
+            case, kind="case_registered", title=site_text(gettext_noop("案件 %(n)s 已立案"), n=case.number)
+        )
     return case
 
 
@@ -155,7 +159,7 @@ def case_reject(
         tell_followers(
             case,
             kind="case_rejected",
-            title=_("案件 %(n)s 不予受理") % {"n": case.number},
+            title=site_text(gettext_noop("案件 %(n)s 不予受理"), n=case.number),
             body=f"{reason}\n{case.redirect_route}".strip(),
         )
     return case
@@ -186,7 +190,7 @@ def case_merge(*, case: Case, master: Case, actor: Any, expected_version: int | 
         case.master = master
         case.outcome = Outcome.DUPLICATE
         case.closed_at = at
-        cancel_all(case, actor=actor, at=at, reason=_("并单"))
+        cancel_all(case, actor=actor, at=at, reason=site_text(gettext_noop("并单")))
         save(case, ["state", "master", "outcome", "closed_at"])
         moved = 0
         for sub in case.subscriptions.all():
@@ -217,9 +221,11 @@ def case_merge(*, case: Case, master: Case, actor: Any, expected_version: int | 
             at=at,
             data={"master": master.number, "followers": moved},
         )
-        feed(case, description=_("已并入案件 %(n)s") % {"n": master.number}, at=at)
+        feed(case, description=site_text(gettext_noop("已并入案件 %(n)s"), n=master.number), at=at)
         tell_followers(
-            case, kind="case_merged", title=_("您反映的问题已并入案件 %(n)s 一并办理") % {"n": master.number}
+            case,
+            kind="case_merged",
+            title=site_text(gettext_noop("您反映的问题已并入案件 %(n)s 一并办理"), n=master.number),
         )
     return case
 
@@ -242,7 +248,7 @@ def _set_handler(case: Case, *, org: Organisation | None, division: Division | N
         note = str(decision.reason)
     else:
         can_route_to(case.category, org=org, division=division)
-        note = _("人工指定")
+        note = site_text(gettext_noop("人工指定"))
     if org is not None and not org.is_active:
         raise ApiError(_("该单位已停用。"), code="invalid", field="org", status=422)
     case.handler_org = org
@@ -293,8 +299,16 @@ def _send_to_unit(
         at=at,
         data={"route": route, "note": note.strip()[:500], **(data or {})},
     )
-    feed(case, description=_("已派遣至责任单位") if replaces is None else _("已改派至其他责任单位"), at=at)
-    handler_notify(case=case, kind="case_dispatched", title=_("新派遣案件 %(n)s") % {"n": case.number})
+    feed(
+        case,
+        description=site_text(gettext_noop("已派遣至责任单位"))
+        if replaces is None
+        else site_text(gettext_noop("已改派至其他责任单位")),
+        at=at,
+    )
+    handler_notify(
+        case=case, kind="case_dispatched", title=site_text(gettext_noop("新派遣案件 %(n)s"), n=case.number)
+    )
 
 
 def case_dispatch(
@@ -341,7 +355,7 @@ def case_self_handle(*, case: Case, actor: Any, expected_version: int | None = N
             ["state", "handler_org", "handler_division", "dispatched_at", "accepted_at", "first_response_at"],
         )
         record(case, _event("self_handle"), actor=actor, old_state=old, at=at)
-        feed(case, description=_("居村委正在处置"), at=at)
+        feed(case, description=site_text(gettext_noop("居村委正在处置")), at=at)
     return case
 
 
@@ -365,9 +379,11 @@ def case_accept(*, case: Case, actor: Any, expected_version: int | None = None) 
             at=at,
             data={"on_time": bool(on_time), "sign_due_at": sign_due},
         )
-        feed(case, description=_("责任单位已签收，正在处置"), at=at)
+        feed(case, description=site_text(gettext_noop("责任单位已签收，正在处置")), at=at)
         tell_followers(
-            case, kind="case_accepted", title=_("案件 %(n)s 已由责任单位签收") % {"n": case.number}
+            case,
+            kind="case_accepted",
+            title=site_text(gettext_noop("案件 %(n)s 已由责任单位签收"), n=case.number),
         )
     return case
 
@@ -423,7 +439,7 @@ def case_redispatch(
             at=at,
             route=reason,
             note=note,
-            replaces=_("退单改派"),
+            replaces=site_text(gettext_noop("退单改派")),
             fields=["return_count"],
             data={"returned": True},
         )
@@ -454,7 +470,7 @@ def case_return_refuse(
         handler_notify(
             case=case,
             kind="case_return_refused",
-            title=_("案件 %(n)s 退单未通过，请首办负责") % {"n": case.number},
+            title=site_text(gettext_noop("案件 %(n)s 退单未通过，请首办负责"), n=case.number),
             body=reason,
         )
     return case
@@ -487,7 +503,7 @@ def case_reroute(
             at=at,
             route=reason,
             note=note,
-            replaces=_("改派"),
+            replaces=site_text(gettext_noop("改派")),
             fields=["due_at", "suspend_review_on"],
         )
     return case
@@ -577,11 +593,11 @@ def case_extension_grant(*, case: Case, actor: Any, expected_version: int | None
                 "reason": request.get("reason", ""),
             },
         )
-        feed(case, description=_("延期办理：%(r)s") % {"r": request.get("reason", "")}, at=at)
+        feed(case, description=site_text(gettext_noop("延期办理：%(r)s"), r=request.get("reason", "")), at=at)
         tell_followers(
             case,
             kind="case_extended",
-            title=_("案件 %(n)s 延期办理") % {"n": case.number},
+            title=site_text(gettext_noop("案件 %(n)s 延期办理"), n=case.number),
             body=str(request.get("reason", "")),
         )
     return case
@@ -604,7 +620,7 @@ def case_extension_refuse(
         handler_notify(
             case=case,
             kind="case_extension_refused",
-            title=_("案件 %(n)s 延期申请未通过") % {"n": case.number},
+            title=site_text(gettext_noop("案件 %(n)s 延期申请未通过"), n=case.number),
             body=reason,
         )
     return case
@@ -636,11 +652,16 @@ def case_suspend(
         )
         feed(
             case,
-            description=_("挂账：%(r)s（复查日期 %(d)s）") % {"r": reason, "d": review_on.isoformat()},
+            description=site_text(
+                gettext_noop("挂账：%(r)s（复查日期 %(d)s）"), r=reason, d=review_on.isoformat()
+            ),
             at=at,
         )
         tell_followers(
-            case, kind="case_suspended", title=_("案件 %(n)s 挂账") % {"n": case.number}, body=reason
+            case,
+            kind="case_suspended",
+            title=site_text(gettext_noop("案件 %(n)s 挂账"), n=case.number),
+            body=reason,
         )
     return case
 
@@ -657,7 +678,7 @@ def case_resume(*, case: Case, actor: Any, expected_version: int | None = None) 
         case.suspend_review_on = None
         save(case, ["state", "suspend_review_on", "due_at"])
         record(case, _event("resume"), actor=actor, old_state=old, at=at)
-        feed(case, description=_("恢复办理"), at=at)
+        feed(case, description=site_text(gettext_noop("恢复办理")), at=at)
     return case
 
 
@@ -669,7 +690,7 @@ def _close(case: Case, *, actor: Any, at: datetime, old: str, data: dict[str, An
     """Shared end of every path to 结案 (the resident's answer, the centre's decision, no response)."""
     case.state = S.CLOSED
     case.closed_at = at
-    cancel_all(case, actor=actor, at=at, reason=_("结案"))
+    cancel_all(case, actor=actor, at=at, reason=site_text(gettext_noop("结案")))
     save(case, ["state", "closed_at", "feedback", "resident_solved"])
     handling_on_time = case.handled_at is not None and (case.due_at is None or case.handled_at <= case.due_at)
     record(
@@ -686,8 +707,10 @@ def _close(case: Case, *, actor: Any, at: datetime, old: str, data: dict[str, An
             **data,
         },
     )
-    feed(case, description=_("已结案"), at=at)
-    tell_followers(case, kind="case_closed", title=_("案件 %(n)s 已结案") % {"n": case.number})
+    feed(case, description=site_text(gettext_noop("已结案")), at=at)
+    tell_followers(
+        case, kind="case_closed", title=site_text(gettext_noop("案件 %(n)s 已结案"), n=case.number)
+    )
 
 
 def _close_limit(case: Case) -> datetime:
@@ -709,7 +732,7 @@ def _to_confirmation(case: Case, *, actor: Any, at: datetime) -> None:
         tell_followers(
             case,
             kind="case_confirm",
-            title=_("案件 %(n)s 已处置：问题解决了吗？满意吗？") % {"n": case.number},
+            title=site_text(gettext_noop("案件 %(n)s 已处置：问题解决了吗？满意吗？"), n=case.number),
             ask_feedback=True,
         )
     else:
@@ -827,11 +850,11 @@ def case_check_fail(
         start_handling(case, actor=actor, at=at)
         save(case, ["state", "rework_count", "due_at"])
         record(case, _event("check_fail"), actor=actor, old_state=old, at=at, data={"reason": reason[:500]})
-        feed(case, description=_("核查未通过，返工处置"), at=at)
+        feed(case, description=site_text(gettext_noop("核查未通过，返工处置")), at=at)
         handler_notify(
             case=case,
             kind="case_rework",
-            title=_("案件 %(n)s 核查未通过，请返工") % {"n": case.number},
+            title=site_text(gettext_noop("案件 %(n)s 核查未通过，请返工"), n=case.number),
             body=reason,
         )
     return case
@@ -891,7 +914,7 @@ def case_confirm(
         if solved:
             _close(case, actor=actor, at=at, old=old, data={"reason": "confirmed"})
         else:
-            feed(case, description=_("居民反馈未解决，等待复核"), at=at)
+            feed(case, description=site_text(gettext_noop("居民反馈未解决，等待复核")), at=at)
     return case
 
 
@@ -916,7 +939,7 @@ def case_redo(*, case: Case, actor: Any, reason: str, expected_version: int | No
     with transaction.atomic():
         case, old = _begin(case, "redo", actor, expected_version)
         at = _now()
-        cancel_stage(case, "confirmation", actor=actor, at=at, reason=_("重办"))
+        cancel_stage(case, "confirmation", actor=actor, at=at, reason=site_text(gettext_noop("重办")))
         case.state = S.HANDLING
         case.redo_count += 1
         case.resident_solved = None
@@ -924,9 +947,12 @@ def case_redo(*, case: Case, actor: Any, reason: str, expected_version: int | No
         start_handling(case, actor=actor, at=at)
         save(case, ["state", "redo_count", "resident_solved", "feedback", "due_at"])
         record(case, _event("redo"), actor=actor, old_state=old, at=at, data={"reason": reason[:500]})
-        feed(case, description=_("重办：%(r)s") % {"r": reason}, at=at)
+        feed(case, description=site_text(gettext_noop("重办：%(r)s"), r=reason), at=at)
         handler_notify(
-            case=case, kind="case_redo", title=_("案件 %(n)s 需重办") % {"n": case.number}, body=reason
+            case=case,
+            kind="case_redo",
+            title=site_text(gettext_noop("案件 %(n)s 需重办"), n=case.number),
+            body=reason,
         )
     return case
 
@@ -965,9 +991,12 @@ def case_reopen(*, case: Case, actor: Any, reason: str, expected_version: int | 
         start_handling(case, actor=actor, at=at)
         save(case, ["state", "reopen_count", "closed_at", "resident_solved", "feedback", "due_at"])
         record(case, _event("reopen"), actor=actor, old_state=old, at=at, data={"reason": reason[:500]})
-        feed(case, description=_("重新办理：%(r)s") % {"r": reason}, at=at)
+        feed(case, description=site_text(gettext_noop("重新办理：%(r)s"), r=reason), at=at)
         handler_notify(
-            case=case, kind="case_reopened", title=_("案件 %(n)s 重新办理") % {"n": case.number}, body=reason
+            case=case,
+            kind="case_reopened",
+            title=site_text(gettext_noop("案件 %(n)s 重新办理"), n=case.number),
+            body=reason,
         )
     return case
 
@@ -1042,7 +1071,9 @@ def case_supervise(
         handler_notify(
             case=case,
             kind="case_supervised",
-            title=_("案件 %(n)s 被%(level)s") % {"n": case.number, "level": SupervisionLevel(level).label},
+            title=site_text(
+                gettext_noop("案件 %(n)s 被%(level)s"), n=case.number, level=SupervisionLevel(level).label
+            ),
             body=reason,
         )
     return case

@@ -1,0 +1,36 @@
+"""Texts in the right language.
+
+Two kinds of text leave a service:
+
+- what is **stored or sent to other people** — change-feed rows, notification titles and bodies, reasons
+  kept on timers and supervisions, lines added to an imported description. These are read later by
+  someone else, in a language the acting user's browser does not decide: they are written in the
+  site's language (``settings.LANGUAGE_CODE``) with ``site_text``. Mark the literal message with
+  ``gettext_noop`` where it is written, so ``makemessages`` still finds it::
+
+      feed(case, description=site_text(gettext_noop("重办：%(r)s"), r=reason))
+
+- what answers the acting user — error messages, form errors, pages. These stay in the user's active
+  language (``gettext``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+
+
+def site_text(message: str | Promise, /, **params: Any) -> str:
+    """``message`` translated into the site's language and filled with ``params`` (``%(name)s``).
+
+    Lazy values among ``params`` (choice labels, other translated texts) are rendered in the site's
+    language too; the caller's active language is left as it was."""
+    with translation.override(settings.LANGUAGE_CODE):
+        text = gettext(str(message))
+        if params:
+            text %= {name: str(v) if isinstance(v, Promise) else v for name, v in params.items()}
+    return text
