@@ -10,6 +10,7 @@ from django.utils import timezone
 from ninja.security import APIKeyHeader, SessionAuth
 
 from .models import ApiToken
+from .reference import token_entry
 
 TOKEN_PREFIX = "shq_"  # noqa: S105 - a public marker, not a secret
 
@@ -30,19 +31,17 @@ class BearerTokenAuth(APIKeyHeader):
         scheme, _, raw = key.partition(" ")
         if scheme.lower() != "bearer" or not raw.startswith(TOKEN_PREFIX):
             return None
-        token = (
-            ApiToken.objects.select_related("user")
-            .filter(digest=token_digest(raw.strip()), revoked_at__isnull=True, user__is_active=True)
-            .first()
-        )
-        if token is None:
+        entry = token_entry(token_digest(raw.strip()))
+        if entry is None:
             return None
         now = timezone.now()
-        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        request.user = token.user
-        request.api_token = token  # type: ignore[attr-defined]
-        return token.user
+        if entry.last_used_at is None or (now - entry.last_used_at).total_seconds() > 60:
+            ApiToken.objects.filter(pk=entry.token_id).update(last_used_at=now)
+            entry.last_used_at = now
+        user = entry.user()
+        request.user = user
+        request.api_token = entry  # type: ignore[attr-defined]
+        return user
 
 
 class VerifiedSessionAuth(SessionAuth):

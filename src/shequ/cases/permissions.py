@@ -18,12 +18,16 @@ a case outside the user's visibility is a 404 before any of this is asked.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
 
 from shequ.accounts.models import Membership
+from shequ.accounts.reference import SEATS_REVISION
+from shequ.core.revisions import LookupCache
+from shequ.places.lookups import ROWS_REVISION
 
 from .machine import TRANSITIONS, Transition
 from .models import Case
@@ -44,17 +48,16 @@ class _Seat:
 _SEATS_ATTR = "_shequ_case_seats"
 
 
-def _seats(user: Any) -> tuple[_Seat, ...]:
-    """The user's active memberships with their node, cached on the user for the request."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return ()
-    cached = getattr(user, _SEATS_ATTR, None)
-    if cached is not None:
-        return cached
-    today = timezone.localdate()
-    seats = []
+# The membership rows of a user, kept per process until a seat or the division rows change.
+_SeatRow = tuple[_Seat, date | None, date | None]
+_seat_rows: LookupCache[int, tuple[_SeatRow, ...]] = LookupCache(
+    (SEATS_REVISION, ROWS_REVISION), max_size=50_000
+)
+
+
+def _seat_rows_load(user_id: int) -> tuple[_SeatRow, ...]:
     rows = (
-        Membership.objects.filter(user=user, is_active=True)
+        Membership.objects.filter(user_id=user_id, is_active=True)
         .select_related("division", "grid__division")
         .only(
             "role",
@@ -66,13 +69,29 @@ def _seats(user: Any) -> tuple[_Seat, ...]:
             "ends_on",
         )
     )
+    out = []
     for m in rows:
-        if (m.starts_on and m.starts_on > today) or (m.ends_on and m.ends_on < today):
-            continue
         path = m.division.path if m.division else (m.grid.path if m.grid else "")
         unit_path = m.division.path if m.division else (m.grid.division.path if m.grid else "")
-        seats.append(_Seat(m.role, path, m.organisation_id, m.division_id, m.grid_id, unit_path))
-    result = tuple(seats)
+        seat = _Seat(m.role, path, m.organisation_id, m.division_id, m.grid_id, unit_path)
+        out.append((seat, m.starts_on, m.ends_on))
+    return tuple(out)
+
+
+def _seats(user: Any) -> tuple[_Seat, ...]:
+    """The user's active memberships with their node, cached on the user for the request."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ()
+    cached = getattr(user, _SEATS_ATTR, None)
+    if cached is not None:
+        return cached
+    today = timezone.localdate()
+    rows = _seat_rows.get(user.pk, _seat_rows_load) or ()
+    result = tuple(
+        seat
+        for seat, starts_on, ends_on in rows
+        if not (starts_on and starts_on > today) and not (ends_on and ends_on < today)
+    )
     setattr(user, _SEATS_ATTR, result)
     return result
 

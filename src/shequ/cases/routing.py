@@ -20,9 +20,9 @@ A rule whose unit cannot be found (no contract, no branch of that sector here, a
 since deactivated) gives way to the next rule, then to the category's default unit. When nothing
 resolves, the street's dispatch centre owns the case (属地兜底) and the reason says why.
 
-Cost: one query for the rules of the place, at most one for the candidate organisations on the path
-and one for the compound's property company — whatever the number of categories a ``RoutePlanner``
-routes (the district's effective-route table routes the whole catalogue with these).
+Cost: no query once the process holds the routing data (``reference``: the rules, the organisations
+on the path and each compound's property contracts, reloaded after a change) — whatever the number of
+categories a ``RoutePlanner`` routes (the district's effective-route table routes the whole catalogue).
 """
 
 from __future__ import annotations
@@ -32,15 +32,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shequ.accounts.models import CompoundService, CompoundServiceKind, Organisation, OrganisationKind
+from shequ.accounts.models import Organisation, OrganisationKind
 from shequ.core.errors import ApiError
+from shequ.core.revisions import revisions_pinned
 from shequ.places.models import Compound, Division, DivisionLevel
 
 from .models import Category, ResponsibleKind, RoutingRule
+from .reference import RoutingData, property_company, routing_data
 
 # Organisations a case may be dispatched to (owners' committees, social organisations and units
 # based in the area are partners of the community, not responsible units of the case loop).
@@ -65,11 +66,6 @@ ORG_KINDS_FOR: dict[str, frozenset[str]] = {
 }
 # Kinds resolved by sector among the organisations on the case's path.
 _BY_SECTOR = frozenset({ResponsibleKind.DEPARTMENT_BRANCH, ResponsibleKind.UTILITY})
-_PATH_ORG_KINDS = (
-    OrganisationKind.DEPARTMENT_BRANCH,
-    OrganisationKind.UTILITY,
-    OrganisationKind.STREET_OFFICE,
-)
 
 
 # What a resolver answers: (organisation, division, why not) — one of the first two, or the reason.
@@ -208,49 +204,42 @@ class RoutePlanner:
             self._ranks[self._city_id] = 0
         self._rules = rules
         self._orgs: list[Organisation] | None = None
+        self._data: RoutingData | None = None
         self._property_link: tuple[Organisation | None] | None = None
 
     # --- data, loaded once ------------------------------------------------------------------------
 
+    def _load(self) -> RoutingData:
+        """The process's routing data and the compound's property company, with one token read."""
+        if self._data is None:
+            with revisions_pinned():
+                self._data = routing_data()
+                company = None
+                if self.compound is not None:
+                    company = property_company(self.compound.pk, on=self.today)
+                self._property_link = (company,)
+        return self._data
+
     @property
     def rules(self) -> list[RoutingRule]:
         if self._rules is None:
-            self._rules = list(
-                RoutingRule.objects.filter(is_active=True)
-                .filter(Q(division__isnull=True) | Q(division_id__in=list(self._ranks)))
-                .select_related("organisation", "division")
-                .order_by("priority", "pk")
-            )
+            ranks = self._ranks
+            self._rules = [
+                rule for rule in self._load().rules if rule.division_id is None or rule.division_id in ranks
+            ]
         return self._rules
 
     def _path_orgs(self) -> list[Organisation]:
         if self._orgs is None:
-            ids = [pk for pk in (self._city_id, self.district.pk, self.street.pk) if pk is not None]
-            self._orgs = list(
-                Organisation.objects.filter(is_active=True, kind__in=_PATH_ORG_KINDS)
-                .filter(Q(division_id__in=ids) | Q(division__isnull=True))
-                .order_by("pk")
-            )
+            by_division = self._load().orgs_by_division
+            ids = [None, *(pk for pk in (self._city_id, self.district.pk, self.street.pk) if pk is not None)]
+            found = {org.pk: org for key in ids for org in by_division.get(key, ())}
+            self._orgs = [found[pk] for pk in sorted(found)]
         return self._orgs
 
     def _property_company(self) -> Organisation | None:
-        if self._property_link is None:
-            link = None
-            if self.compound is not None:
-                link = (
-                    CompoundService.objects.filter(
-                        compound=self.compound,
-                        kind=CompoundServiceKind.PROPERTY_MANAGEMENT,
-                        organisation__is_active=True,
-                    )
-                    .filter(Q(starts_on__isnull=True) | Q(starts_on__lte=self.today))
-                    .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=self.today))
-                    .select_related("organisation")
-                    .order_by(F("starts_on").desc(nulls_last=True), "-pk")
-                    .first()
-                )
-            self._property_link = (link.organisation if link is not None else None,)
-        return self._property_link[0]
+        self._load()
+        return self._property_link[0] if self._property_link is not None else None
 
     # --- choosing -----------------------------------------------------------------------------------
 

@@ -42,13 +42,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
 
-from .models.calendar import CalendarDay, CalendarDayKind, CalendarVersion, CalendarYear, Unit
+from .models.calendar import CalendarDay, CalendarDayKind, CalendarYear, Unit
+from .revisions import revision_token
 
 __all__ = [
     "CalendarSnapshot",
@@ -108,18 +109,12 @@ _lock = threading.Lock()
 _snapshot: CalendarSnapshot | None = None
 
 
-@lru_cache(maxsize=4)
-def _token_sql(vendor: str) -> str:
-    table = connection.ops.quote_name(CalendarVersion._meta.db_table)
-    return f"SELECT token FROM {table} WHERE id = 1"  # noqa: S608 - fixed identifiers only
+CALENDAR_REVISION: Final = "core.calendar"
 
 
 def _current_token() -> str:
-    """The calendar version token: one primary-key read, without the ORM's per-query overhead."""
-    with connection.cursor() as cursor:
-        cursor.execute(_token_sql(connection.vendor))
-        row = cursor.fetchone()
-    return str(row[0]) if row else ""
+    """The calendar's revision token (read with the other revisions, once per request)."""
+    return revision_token(CALENDAR_REVISION)
 
 
 def _load(token: str) -> CalendarSnapshot:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +19,28 @@ def subject_label(obj: models.Model) -> str:
     return obj._meta.label_lower
 
 
+# Events held back by ``events_batched`` until the block ends (None: written at once).
+_batch: ContextVar[list[Event] | None] = ContextVar("shequ_events_batch", default=None)
+
+
+@contextmanager
+def events_batched() -> Iterator[list[Event]]:
+    """Within the block the event rows are written together when it ends, in one statement (a
+    service that records several events in one transaction); the list yields them, saved, after the
+    block. Use it inside the service's transaction, around code that does not read its own events."""
+    if _batch.get() is not None:  # an outer block writes them
+        yield []
+        return
+    held: list[Event] = []
+    reset = _batch.set(held)
+    try:
+        yield held
+    finally:
+        _batch.reset(reset)
+    if held:
+        held[:] = Event.objects.bulk_create(held)
+
+
 def event_record(
     *,
     subject: models.Model,
@@ -26,8 +50,9 @@ def event_record(
     scope_path: str = "",
     occurred_at: datetime | None = None,
 ) -> Event:
-    """Append one event row for ``subject``. Call it inside the service's transaction."""
-    return Event.objects.create(
+    """Append one event row for ``subject``. Call it inside the service's transaction. Within
+    ``events_batched`` the row is written when the block ends (the returned event has no id yet)."""
+    event = Event(
         occurred_at=occurred_at or timezone.now(),
         actor=actor if actor is not None and getattr(actor, "pk", None) else None,
         subject_type=subject_label(subject),
@@ -36,11 +61,23 @@ def event_record(
         data=data or {},
         scope_path=scope_path,
     )
+    held = _batch.get()
+    if held is not None:
+        held.append(event)
+        return event
+    event.save(force_insert=True)
+    return event
 
 
 def events_bulk_record(events: Iterable[Event]) -> list[Event]:
-    """Append many event rows at once (imports): each must be a new, unsaved ``Event``."""
-    return Event.objects.bulk_create(list(events), batch_size=2000)
+    """Append many event rows at once (imports): each must be a new, unsaved ``Event``. Within
+    ``events_batched`` they join the block's rows."""
+    rows = list(events)
+    held = _batch.get()
+    if held is not None:
+        held.extend(rows)
+        return rows
+    return Event.objects.bulk_create(rows, batch_size=2000)
 
 
 def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, dict[str, Any]]:

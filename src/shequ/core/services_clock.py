@@ -25,7 +25,6 @@ overdue mark is made; on resume it is recomputed so that no paused time counts.
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -39,20 +38,20 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .clock import Pause, Unit, calendar_pinned, deadline_add_paused
+from .clock import CALENDAR_REVISION, Pause, Unit, calendar_pinned, deadline_add_paused
 from .errors import ApiError
 from .events import event_record, events_bulk_record, subject_label
 from .models import (
     CalendarDay,
     CalendarDayKind,
     CalendarSource,
-    CalendarVersion,
     CalendarYear,
     Deadline,
     DeadlinePause,
     DeadlineState,
     Event,
 )
+from .revisions import revision_bump
 
 # === The calendar ===============================================================================
 
@@ -74,7 +73,7 @@ def _require_editor(actor: Any) -> None:
 
 def _calendar_changed() -> None:
     """Replace the version token: every process reloads the calendar on its next clock call."""
-    CalendarVersion.objects.update_or_create(pk=1, defaults={"token": uuid.uuid4()})
+    revision_bump(CALENDAR_REVISION)
 
 
 # --- Services ------------------------------------------------------------------------------------

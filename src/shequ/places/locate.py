@@ -1,14 +1,13 @@
 """``locate()``: which district, street, committee, grid and compound a point lies in.
 
 The index (``geo.LocateEngine``) is built from the database once per process and rebuilt only when the
-locate revision (``GeoRevision``, bumped by every service that changes boundaries, compound locations
-or names) has changed: each call costs one primary-key read to check it.
+locate revision (``places.locate`` in ``core.revisions``, bumped by every service that changes
+boundaries, compound locations or names) has changed; the revision tokens are read once per request.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,19 +18,12 @@ from django.utils.translation import gettext as _
 from numpy.typing import ArrayLike
 
 from shequ.core.errors import ApiError
+from shequ.core.revisions import RevisionCache
 
 from .crs import Crs, convert
 from .geo import MATCH_CONTAINS, MATCH_NEAREST, BatchResult, LocateEngine, Place
-from .models import Compound, Division, DivisionLevel, GeoRevision, Grid
-from .services import LOCATE_REVISION_KEY
-
-_lock = threading.Lock()
-_cache: dict[str, Any] = {"token": None, "engine": None}
-
-
-def _current_token() -> str:
-    token = GeoRevision.objects.filter(key=LOCATE_REVISION_KEY).values_list("token", flat=True).first()
-    return token or ""
+from .models import Compound, Division, DivisionLevel, Grid
+from .services import LOCATE_REVISION
 
 
 def _boundary(geojson: Any) -> Any:
@@ -82,17 +74,12 @@ def locate_engine_build() -> LocateEngine:
     return LocateEngine(places, radius_m=settings.SHEQU_LOCATE_RADIUS_M)
 
 
+_engine: RevisionCache[LocateEngine] = RevisionCache((LOCATE_REVISION,), locate_engine_build)
+
+
 def locate_engine() -> LocateEngine:
     """The process's engine, rebuilt when the locate revision changed since it was built."""
-    token = _current_token()
-    engine = _cache["engine"]
-    if engine is not None and _cache["token"] == token:
-        return engine
-    with _lock:
-        if _cache["engine"] is None or _cache["token"] != token:
-            _cache["engine"] = locate_engine_build()
-            _cache["token"] = token
-        return _cache["engine"]
+    return _engine.get()
 
 
 @dataclass(frozen=True)

@@ -197,18 +197,3 @@ class PlaceImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.source} @ {self.imported_at:%Y-%m-%d %H:%M}"
-
-
-class GeoRevision(models.Model):
-    """A counter bumped by every service that changes what ``locate()`` answers (boundaries, compound
-    locations, names, activity). Each process compares it with the revision its index was built from:
-    one indexed primary-key read per request, a rebuild only after a change."""
-
-    key = models.CharField(max_length=32, primary_key=True)
-    revision = models.PositiveBigIntegerField(default=0)
-    # A fresh random token per change: a rolled-back change can never be mistaken for a later one.
-    token = models.CharField(max_length=32, default="")
-    changed_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"{self.key}@{self.revision}"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,23 +22,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shequ.core.events import diff, event_record
+from shequ.core.revisions import revision_bump
 
 from .crs import Crs
 from .geo import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, GeometryError, geometry_to_geojson, polygon_from_geojson
 from .importers import DIVISION_COLUMNS, DivisionRow, district_polygon_features
+from .lookups import ROWS_REVISION
 from .models import (
     Compound,
     Division,
     DivisionKind,
     DivisionLevel,
-    GeoRevision,
     Grid,
     HousingType,
     PlaceImport,
     PlaceImportKind,
 )
 
-LOCATE_REVISION_KEY: Final = "locate"
+LOCATE_REVISION: Final = "places.locate"
 LEVEL_ORDER: Final = (
     DivisionLevel.CITY,
     DivisionLevel.DISTRICT,
@@ -60,14 +60,10 @@ _BATCH: Final = 1000
 # --- The locate revision ----------------------------------------------------------------------
 
 
-def geo_revision_bump() -> GeoRevision:
-    """Mark that something locate() answers has changed; call inside the changing transaction."""
-    revision, _created = GeoRevision.objects.select_for_update().get_or_create(key=LOCATE_REVISION_KEY)
-    revision.revision += 1
-    revision.token = uuid.uuid4().hex
-    revision.changed_at = timezone.now()
-    revision.save(update_fields=["revision", "token", "changed_at"])
-    return revision
+def geo_revision_bump() -> None:
+    """Mark that something locate() answers has changed; call inside the changing transaction. The
+    rows kept by ``lookups`` are forgotten with the index."""
+    revision_bump(LOCATE_REVISION, ROWS_REVISION)
 
 
 # --- Division import --------------------------------------------------------------------------

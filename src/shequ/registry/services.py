@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from shequ.core.events import event_record
 from shequ.places.models import Building, Compound, Division, House
+from shequ.places.services import geo_revision_bump
 
 from .models import Household, HouseholdMember, Person
 from .selectors import (
@@ -130,6 +131,7 @@ def synthetic_committee_seed(
         Person.objects.bulk_create(population.persons, batch_size=BATCH_SIZE)
         Household.objects.bulk_create(population.households, batch_size=BATCH_SIZE)
         HouseholdMember.objects.bulk_create(population.members, batch_size=BATCH_SIZE)
+        geo_revision_bump()  # new compounds with locations: locate and the kept rows see them
         counts = population.counts()
         event_record(
             subject=Division(pk=committee.committee_id),

@@ -188,3 +188,41 @@ def test_a_blank_name_is_refused(staff):
 
     assert response.status_code == 422
     assert not ApiToken.objects.exists()
+
+
+def test_a_token_in_use_is_refused_at_once_after_revocation(staff):
+    token, raw = services.api_token_create(user=staff, name="t")
+    client = Client()
+    assert client.get("/api/v1/accounts/me", headers=_bearer(raw)).status_code == 200  # kept by the process
+    services.api_token_revoke(token=token, actor=staff)
+    assert client.get("/api/v1/accounts/me", headers=_bearer(raw)).status_code == 401
+
+
+def test_an_owner_deactivated_while_the_token_is_in_use_is_refused_at_once(staff):
+    _token, raw = services.api_token_create(user=staff, name="t")
+    client = Client()
+    assert client.get("/api/v1/accounts/me", headers=_bearer(raw)).status_code == 200
+    staff.is_active = False
+    staff.save(update_fields=["is_active"])
+    assert client.get("/api/v1/accounts/me", headers=_bearer(raw)).status_code == 401
+
+
+def test_a_kept_token_costs_no_query_and_each_request_gets_its_own_user(staff):
+    from django.db import connection
+    from django.http import HttpRequest
+    from django.test.utils import CaptureQueriesContext
+
+    from shequ.accounts.api_auth import BearerTokenAuth
+    from shequ.core.revisions import revisions_pinned
+
+    _token, raw = services.api_token_create(user=staff, name="t")
+    auth = BearerTokenAuth()
+    first, second = HttpRequest(), HttpRequest()
+    with revisions_pinned():
+        assert auth.authenticate(first, f"Bearer {raw}") == staff  # loads it, notes the use
+    with revisions_pinned(), CaptureQueriesContext(connection) as captured:
+        assert auth.authenticate(second, f"Bearer {raw}") == staff
+    assert len(captured) == 1  # the revision tokens only
+    assert first.user is not second.user  # request-level caches on the user are never shared
+    first.user.cached_marker = True  # type: ignore[attr-defined]
+    assert not hasattr(second.user, "cached_marker")

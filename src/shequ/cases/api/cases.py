@@ -40,6 +40,7 @@ from shequ.accounts.models import Organisation
 from shequ.cases import permissions, schemas
 from shequ.cases import services_transitions as transitions
 from shequ.cases.models import Case, CaseDelivery, Category, Channel
+from shequ.cases.reference import category_by_code
 from shequ.cases.selectors import (
     access_case_by_number,
     case_by_number_public,
@@ -236,7 +237,7 @@ def _is_machine(request: HttpRequest) -> bool:
 
 
 def _category(code: str, *, field: str = "category", public_only: bool = False) -> Category:
-    category = Category.objects.filter(code=code.strip().upper()).first()
+    category = category_by_code(code.strip().upper())
     if category is None or (public_only and not category.is_public and not category.is_emergency):
         raise _invalid(_("没有这个类别：%(code)s") % {"code": code}, field)
     return category

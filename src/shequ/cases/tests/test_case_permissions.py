@@ -337,3 +337,19 @@ def test_services_refuse_out_of_scope_users_and_wrong_states(seats: Seats) -> No
     assert caught.value.code == "forbidden"
     case.refresh_from_db()
     assert case.state == CaseState.HANDLING
+
+
+def test_a_seat_granted_or_revoked_counts_from_the_next_request(seats: Seats) -> None:
+    """Seats are kept per process; a change to a membership is seen by the next request at once."""
+    from shequ.accounts.services import membership_grant, membership_revoke
+
+    case = seats.case_for("street_dispatcher", "registered")
+    newcomer = User.objects.create_user(username="newcomer", password="x" * 16)
+    assert not can_transition(User.objects.get(pk=newcomer.pk), case, "dispatch")
+    root = User.objects.create_superuser(username="root", password="x" * 16)
+    membership = membership_grant(
+        user=newcomer, role=Role.STREET_DISPATCHER, actor=root, division=seats.w.tree.street(1, 1)
+    )
+    assert can_transition(User.objects.get(pk=newcomer.pk), case, "dispatch")
+    membership_revoke(membership=membership, actor=root)
+    assert not can_transition(User.objects.get(pk=newcomer.pk), case, "dispatch")

@@ -23,6 +23,7 @@ from shequ.accounts.models import (
 from shequ.accounts.tests.factories import SmallTree, organisation_create, small_tree, user_with_role
 from shequ.cases.catalogue import catalogue_seed
 from shequ.cases.models import Category, CategoryKind, ResponsibleKind, RoutingRule
+from shequ.cases.reference import ROUTING_REVISION
 from shequ.cases.routing import RoutePlanner, can_route_to, place_of, route_case
 from shequ.cases.selectors_catalogue import categories_routable
 from shequ.cases.services_routing import (
@@ -35,6 +36,8 @@ from shequ.cases.services_routing import (
 )
 from shequ.core.errors import ApiError
 from shequ.core.models import Event
+from shequ.core.revisions import revision_bump, revision_caches_clear, revisions_pinned
+from shequ.places.lookups import ROWS_REVISION
 from shequ.places.models import Division
 
 pytestmark = pytest.mark.django_db
@@ -129,6 +132,7 @@ def test_a_utility_is_found_by_sector_up_to_the_city(world):
 
 def test_an_inactive_unit_is_never_chosen(world):
     Organisation.objects.filter(pk=world.greenery_street.pk).update(is_active=False)
+    revision_bump(ROUTING_REVISION)  # a bulk write bumps for itself
     assert route_case(category=world.garbage, **at(world, 1, 1)).org == world.greenery_district
 
 
@@ -288,6 +292,7 @@ def test_then_the_lowest_priority_then_the_oldest(world):
     )
     assert route_case(category=world.garbage, **at(world, 1, 2)).org == world.city_management
     RoutingRule.objects.filter(priority=10).update(priority=50)
+    revision_bump(ROUTING_REVISION)  # a bulk write bumps for itself
     assert route_case(category=world.garbage, **at(world, 1, 2)).rule == first
 
 
@@ -385,6 +390,7 @@ def test_manual_overrides_that_are_refused(world, case):
     }[case]
     if case == "retired_street":
         Division.objects.filter(pk=tree.street(2, 2).pk).update(is_active=False)
+        revision_bump(ROWS_REVISION)  # a bulk write bumps for itself
         arguments["division"].refresh_from_db()
     with pytest.raises(ApiError):
         can_route_to(world.garbage, **arguments)
@@ -394,7 +400,9 @@ def test_manual_overrides_that_are_refused(world, case):
 
 
 @time_machine.travel(TODAY, tick=False)
-def test_one_route_costs_at_most_three_queries(world, django_assert_max_num_queries):
+def test_a_route_reads_the_routing_data_once_per_process_then_only_the_revisions(
+    world, django_assert_max_num_queries
+):
     _contract(world)
     rule(
         world,
@@ -404,18 +412,38 @@ def test_one_route_costs_at_most_three_queries(world, django_assert_max_num_quer
         responsible_kind="property_company",
     )
     place = at(world, 1, 1, 1, compound=True)
-    with django_assert_max_num_queries(3):
+    revision_caches_clear()
+    # Cold: the revision tokens, the rules, the path organisations, the compound's contracts.
+    with django_assert_max_num_queries(4):
         decision = route_case(category=world.property_service, **place)
     assert decision.org is not None
-    with django_assert_max_num_queries(2):
+    # Warm: only the tokens (read once per request in a request, once per call outside one).
+    with django_assert_max_num_queries(1):
+        again = route_case(category=world.property_service, **place)
+    assert again.org == decision.org
+    with revisions_pinned(), django_assert_max_num_queries(1):
         route_case(category=world.garbage, **place)
+        route_case(category=world.property_service, **place)
 
 
-def test_a_planner_routes_the_whole_catalogue_in_three_queries(world, django_assert_max_num_queries):
+def test_a_rule_saved_anywhere_is_applied_by_the_next_route(world):
+    place = at(world, 1, 1)
+    before = route_case(category=world.garbage, **place)
+    assert before.rule is None
+    added = RoutingRule.objects.create(  # as the admin would: the model signal bumps the revision
+        division=world.tree.street(1, 1), category=world.garbage, responsible_kind="street_office"
+    )
+    assert route_case(category=world.garbage, **place).rule == added
+    added.delete()
+    assert route_case(category=world.garbage, **place).rule is None
+
+
+def test_a_planner_routes_the_whole_catalogue_in_four_queries(world, django_assert_max_num_queries):
     categories = list(categories_routable())
     rule(world, division=world.tree.district(1), category=world.garbage, responsible_kind="street_office")
+    revision_caches_clear()
     planner = RoutePlanner(**at(world, 1, 1, 1, compound=True))
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):
         decisions = [planner.route(category) for category in categories]
     assert len(decisions) >= 40
     assert all(d.org is not None or d.division is not None for d in decisions)

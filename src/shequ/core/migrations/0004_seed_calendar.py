@@ -29,7 +29,6 @@ def seed(apps, schema_editor):
 
     CalendarDay = apps.get_model("core", "CalendarDay")
     CalendarYear = apps.get_model("core", "CalendarYear")
-    CalendarVersion = apps.get_model("core", "CalendarVersion")
 
     wanted = {}
     for day, name in chinese_calendar.holidays.items():
@@ -55,6 +54,10 @@ def seed(apps, schema_editor):
             if year not in known
         ]
     )
+    try:
+        CalendarVersion = apps.get_model("core", "CalendarVersion")
+    except LookupError:  # called on today's models (tests): the version row became core.Revision
+        return
     CalendarVersion.objects.update_or_create(pk=1, defaults={"token": uuid.uuid4()})
 
 

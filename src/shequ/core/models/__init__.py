@@ -1,9 +1,10 @@
 from .audit import AccessLog, AppendOnlyError, Event
-from .calendar import CalendarDay, CalendarDayKind, CalendarSource, CalendarVersion, CalendarYear, Unit
+from .calendar import CalendarDay, CalendarDayKind, CalendarSource, CalendarYear, Unit
 from .deadlines import Deadline, DeadlinePause, DeadlineState
 from .idempotency import IdempotencyKey
 from .metrics import MetricFillState
 from .notifications import DeliveryState, Notification, NotificationChannel
+from .revisions import Revision
 from .supervision import SUPERVISION_ORDER, Supervision, SupervisionLevel
 from .ticks import PeriodicJobRun
 
@@ -14,7 +15,6 @@ __all__ = [
     "CalendarDay",
     "CalendarDayKind",
     "CalendarSource",
-    "CalendarVersion",
     "CalendarYear",
     "Deadline",
     "DeadlinePause",
@@ -26,6 +26,7 @@ __all__ = [
     "Notification",
     "NotificationChannel",
     "PeriodicJobRun",
+    "Revision",
     "Supervision",
     "SupervisionLevel",
     "Unit",

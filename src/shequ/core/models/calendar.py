@@ -8,13 +8,13 @@ Sunday is a rest day.
 - ``CalendarDay``: one special date (a holiday, or an adjusted working day).
 - ``CalendarYear``: a year whose official schedule is complete. Deadlines that need a year without
   this row fall back to weekends only and are flagged.
-- ``CalendarVersion``: one row whose token changes with every calendar edit; the clock compares it
-  with the token of its in-process copy and reloads only when they differ.
+
+Every calendar edit bumps the ``core.calendar`` revision (``core.revisions``): the clock compares it
+with the token of its in-process copy and reloads only when they differ.
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import ClassVar
 
 from django.conf import settings
@@ -97,22 +97,3 @@ class CalendarYear(models.Model):
 
     def __str__(self) -> str:
         return str(self.year)
-
-
-class CalendarVersion(models.Model):
-    """A single row (pk 1). ``token`` is replaced on every calendar edit.
-
-    A random token rather than a bare counter: a counter bumped inside a transaction that is rolled
-    back could be bumped again to the same number by another edit, and a process that had cached the
-    rolled-back calendar would then wrongly keep it.
-    """
-
-    token = models.UUIDField(default=uuid.uuid4)
-    changed_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name = _("日历版本")
-        verbose_name_plural = _("日历版本")
-
-    def __str__(self) -> str:
-        return str(self.token)

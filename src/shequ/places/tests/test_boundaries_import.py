@@ -6,10 +6,11 @@ import shapely
 from django.core.management import CommandError, call_command
 
 from shequ.core.models import Event
+from shequ.core.revisions import revision_token
 from shequ.places.crs import wgs84_to_gcj02
 from shequ.places.importers import division_rows_parse
-from shequ.places.models import Division, GeoRevision
-from shequ.places.services import BoundaryImportError, boundaries_import, divisions_import
+from shequ.places.models import Division
+from shequ.places.services import LOCATE_REVISION, BoundaryImportError, boundaries_import, divisions_import
 
 pytestmark = pytest.mark.django_db
 
@@ -62,11 +63,11 @@ def test_street_boundaries_are_loaded_by_code(tree):
 def test_second_import_of_the_same_boundaries_changes_nothing(tree):
     features = [feature("310101002000", square(121.47, 31.23))]
     boundaries_import(features=features, level="street", actor=None)
-    token = GeoRevision.objects.get().token
+    token = revision_token(LOCATE_REVISION)
     report = boundaries_import(features=features, level="street", actor=None)
     assert report.updated == []
     assert report.unchanged == 1
-    assert GeoRevision.objects.get().token == token
+    assert revision_token(LOCATE_REVISION) == token
 
 
 def test_invalid_geometry_is_repaired_with_make_valid_and_reported(tree):

@@ -5,9 +5,16 @@ from django.core.exceptions import ValidationError
 
 from shequ.accounts.models import User
 from shequ.core.models import Event
+from shequ.core.revisions import revision_token
 from shequ.places.importers import division_rows_parse
-from shequ.places.models import Division, GeoRevision, HousingType
-from shequ.places.services import compound_create, compound_update, divisions_import, grid_create
+from shequ.places.models import Division, HousingType
+from shequ.places.services import (
+    LOCATE_REVISION,
+    compound_create,
+    compound_update,
+    divisions_import,
+    grid_create,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -133,11 +140,11 @@ def test_update_validates_the_merged_profile(committee, actor):
 
 def test_moving_a_compound_bumps_the_locate_revision(committee, actor):
     compound = make(committee, actor, lon=121.48, lat=31.24)
-    before = GeoRevision.objects.get().token
+    before = revision_token(LOCATE_REVISION)
     compound_update(compound=compound, actor=actor, household_count=9)
-    assert GeoRevision.objects.get().token == before
+    assert revision_token(LOCATE_REVISION) == before
     compound_update(compound=compound, actor=actor, lon=121.481)
-    assert GeoRevision.objects.get().token != before
+    assert revision_token(LOCATE_REVISION) != before
 
 
 def test_grid_path_uses_g_prefix_and_compound_grid_must_be_local(committee, actor):
@@ -161,3 +168,24 @@ def test_grid_needs_a_committee_or_street(committee, actor):
     with pytest.raises(ValidationError) as info:
         grid_create(code="D1", name="区网格", division=committee.parent.parent, actor=actor)
     assert "division" in info.value.message_dict
+
+
+def test_the_kept_rows_follow_a_change_made_by_a_service_or_a_save(committee, actor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from shequ.core.revisions import revisions_pinned
+    from shequ.places.lookups import compound_by_code, division_by_code
+
+    compound = make(committee, actor, lon=121.48, lat=31.24)
+    assert compound_by_code(compound.code).name == compound.name
+    with revisions_pinned(), CaptureQueriesContext(connection) as captured:
+        assert compound_by_code(compound.code).pk == compound.pk
+        assert division_by_code(committee.code).pk == committee.pk
+    assert len(captured) == 2  # the tokens, the committee (the compound was kept)
+    compound_update(compound=compound, actor=actor, name="新名字小区")
+    assert compound_by_code(compound.code).name == "新名字小区"
+    committee.name = "改名居委会"
+    committee.save(update_fields=["name"])
+    assert division_by_code(committee.code).name == "改名居委会"
+    assert compound_by_code("nope") is None
