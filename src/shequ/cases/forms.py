@@ -10,8 +10,10 @@ from typing import Any, ClassVar
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from shequ.core.models import SupervisionLevel
+from shequ.core.texts import site_text
 
 from .models import Feedback, Outcome
 from .services_intake import MAX_DESCRIPTION, MAX_PHOTOS
@@ -212,10 +214,13 @@ class RejectForm(ActionForm):
     )
 
     def route_text(self) -> str:
-        labels = dict(LEGAL_ROUTES)
-        parts = [str(labels[self.cleaned_data["route"]]) if self.cleaned_data.get("route") else ""]
-        parts.append(self.cleaned_data.get("route_detail", "").strip())
-        return "：".join(part for part in parts if part)
+        """The legal route told to the reporter, as kept on the case (in the site's language: the
+        reporter reads it, not the dispatcher who chose it)."""
+        route = dict(LEGAL_ROUTES)[self.cleaned_data["route"]] if self.cleaned_data.get("route") else ""
+        detail = self.cleaned_data.get("route_detail", "").strip()
+        if route and detail:
+            return site_text(gettext_noop("%(route)s：%(detail)s"), route=route, detail=detail)
+        return site_text(route) if route else detail
 
 
 class MergeForm(ActionForm):

@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from shequ.core.errors import ApiError
-from shequ.core.texts import site_text
+from shequ.core.texts import listed, site_text
 from shequ.core.validators import normalise_mobile, validate_mobile
 from shequ.places.models import Division, DivisionLevel
 
@@ -170,7 +170,7 @@ def read_rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
         keys = [_HEADER_TO_KEY.get(cell.strip().lstrip("\ufeff")) for cell in header]
         missing = [COLUMNS[key] for key in REQUIRED if key not in keys]
         if missing:
-            raise HotlineFileError(_("表头缺少必填列：%(columns)s。") % {"columns": "、".join(missing)})
+            raise HotlineFileError(_("表头缺少必填列：%(columns)s。") % {"columns": listed(missing)})
         rows: list[tuple[int, dict[str, str]]] = []
         for cells in reader:
             if not any(cell.strip() for cell in cells):

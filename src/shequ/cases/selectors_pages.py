@@ -30,6 +30,7 @@ from shequ.accounts.models import CompoundService, CompoundServiceKind, Organisa
 from shequ.accounts.visibility import scope_of
 from shequ.core.errors import ApiError
 from shequ.core.models import Event
+from shequ.core.texts import with_detail
 from shequ.places.models import Compound, Division, DivisionLevel
 
 from . import selectors
@@ -153,9 +154,9 @@ def unit_choices(cases: Sequence[Case]) -> dict[int, list[UnitChoice]]:
                 case.path.startswith(division.path) or division.path.startswith(case.district.path)
             ):
                 continue
-            rows.append(UnitChoice(f"org:{org.pk}", f"{org.name}（{org.get_kind_display()}）"))
+            rows.append(UnitChoice(f"org:{org.pk}", with_detail(org.name, org.get_kind_display())))
         for org in property_companies.get(case.compound_id or 0, []):
-            rows.append(UnitChoice(f"org:{org.pk}", f"{org.name}（{org.get_kind_display()}）"))
+            rows.append(UnitChoice(f"org:{org.pk}", with_detail(org.name, org.get_kind_display())))
         rows.append(
             UnitChoice(f"div:{case.street_id}", _("%(name)s城运中心（属地）") % {"name": case.street.name})
         )

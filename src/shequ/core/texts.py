@@ -11,17 +11,21 @@ Two kinds of text leave a service:
       feed(case, description=site_text(gettext_noop("重办：%(r)s"), r=reason))
 
 - what answers the acting user — error messages, form errors, pages. These stay in the user's active
-  language (``gettext``).
+  language (``gettext``), and so do the small joiners of a page (``labelled``, ``with_detail``,
+  ``listed``): a page in English shows English punctuation between its translated parts. Templates
+  use the same messages (``{% blocktranslate %}{{ label }}：{{ value }}{% endblocktranslate %}``,
+  ``{{ text }}（{{ detail }}）``, ``{% translate "、" context "list separator" %}``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.utils import translation
 from django.utils.functional import Promise
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 
 def site_text(message: str | Promise, /, **params: Any) -> str:
@@ -34,3 +38,19 @@ def site_text(message: str | Promise, /, **params: Any) -> str:
         if params:
             text %= {name: str(v) if isinstance(v, Promise) else v for name, v in params.items()}
     return text
+
+
+def labelled(label: Any, value: Any) -> str:
+    """The value after its label ("处置结果：已解决"), in the active language."""
+    return gettext("%(label)s：%(value)s") % {"label": label, "value": value}
+
+
+def with_detail(text: Any, detail: Any) -> str:
+    """The text with a detail in brackets after it ("黄浦城管中队（部门派出机构）"), in the active
+    language."""
+    return gettext("%(text)s（%(detail)s）") % {"text": text, "detail": detail}
+
+
+def listed(items: Iterable[Any]) -> str:
+    """Items of an enumeration joined with the active language's separator ("、" in Chinese)."""
+    return pgettext("list separator", "、").join(str(item) for item in items)

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from shequ.cases.models import FINAL_STATES, Case, CaseState, CaseUpdate, Category, ReportToken
 from shequ.core.masking import mask_email, mask_id_number, mask_mobile
 from shequ.core.models import Unit
+from shequ.core.texts import labelled
 
 from .attributes import attributes_for
 
@@ -199,7 +200,7 @@ def token_doc(token: ReportToken) -> dict[str, Any]:
 def _status_notes(case: Case) -> str:
     label = str(CaseState(case.state).label)
     note = public_text(getattr(case, "last_note", "") or "").strip()
-    return f"{label}：{note}" if note and note != label else label
+    return labelled(label, note) if note and note != label else label
 
 
 def _agency(case: Case) -> str:

@@ -30,6 +30,7 @@ from shequ.cases.machine import (
 )
 from shequ.cases.models import CaseState, Channel, Feedback, Outcome
 from shequ.core.models import Event, SupervisionLevel, Unit
+from shequ.core.texts import listed
 
 LABELS: dict[str, str | Promise] = {
     CASE_REPORTED: _("受理"),
@@ -156,7 +157,7 @@ def _details(
             add("suggested", _("建议责任单位"), units.get(suggested, suggested))
         add("route_reason", _("建议依据"), data.get("route_reason", ""))
         dupes = data.get("possible_duplicates") or []
-        add("duplicates", _("可能重复"), "、".join(dupes))
+        add("duplicates", _("可能重复"), listed(dupes))
         return out
     if event.type == "CASE_REJECTED":
         add("reason", _WORDS["reason"], data.get("reason", ""))

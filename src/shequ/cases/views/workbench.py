@@ -31,6 +31,7 @@ from shequ.cases.selectors_catalogue import categories_routable
 from shequ.cases.services_intake import case_report
 from shequ.core.errors import ApiError
 from shequ.core.idempotency import idempotent
+from shequ.core.texts import with_detail
 
 from .actions import BOARD_ACTIONS, CHECK_ACTIONS, QUEUE_ACTIONS, ActionView, action_views
 from .common import (
@@ -51,13 +52,13 @@ def _category_choices() -> list[tuple[str, Any]]:
     groups: dict[str, list[tuple[str, str]]] = {}
     for category in categories_routable():
         key = f"{category.get_kind_display()} · {category.major_name}"
-        groups.setdefault(key, []).append((category.code, f"{category.name}（{category.code}）"))
+        groups.setdefault(key, []).append((category.code, with_detail(category.name, category.code)))
     return list(groups.items())
 
 
 def _place_choices(user: Any) -> list[tuple[str, str]]:
     return [
-        (p.value, f"{p.label}（{p.detail}）" if p.detail else p.label)
+        (p.value, with_detail(p.label, p.detail) if p.detail else p.label)
         for p in selectors_pages.home_places(user)
     ]
 

@@ -1,4 +1,4 @@
-"""Stored and sent texts in the site's language."""
+"""Stored and sent texts in the site's language; the joiners of a page in the reader's."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.utils import translation
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from shequ.core.models import SupervisionLevel
-from shequ.core.texts import site_text
+from shequ.core.texts import labelled, listed, site_text, with_detail
 
 
 def test_site_text_is_in_the_site_language_whatever_the_reader_has_chosen(settings: Any) -> None:
@@ -40,3 +40,15 @@ def test_site_text_follows_the_configured_site_language(settings: Any) -> None:
 def test_a_message_without_parameters_keeps_its_percent_signs(settings: Any) -> None:
     settings.LANGUAGE_CODE = "zh-hans"
     assert site_text("100%") == "100%"
+
+
+def test_joiners_follow_the_readers_language() -> None:
+    with translation.override("zh-hans"):
+        assert labelled("处置情况", "已清理") == "处置情况：已清理"
+        assert with_detail("黄浦城管中队", "部门派出机构") == "黄浦城管中队（部门派出机构）"
+        assert listed(["SQ1", "SQ2", "SQ3"]) == "SQ1、SQ2、SQ3"
+    with translation.override("en"):
+        assert labelled("Result", "Cleared") == "Result: Cleared"
+        assert with_detail("Branch", "department branch") == "Branch (department branch)"
+        assert listed(["SQ1", "SQ2", "SQ3"]) == "SQ1, SQ2, SQ3"
+        assert listed([]) == ""
