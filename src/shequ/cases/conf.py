@@ -20,6 +20,7 @@ DEFAULT_STAGE_DEADLINES: dict[str, tuple[Decimal, str]] = {
     "return_window": (Decimal(1), Unit.WORK_DAYS),  # a unit may dispute (退单) within 1 工作日
     "check": (Decimal(1), Unit.WORK_DAYS),  # handled → checked (核查)
     "confirmation": (Decimal(3), Unit.WORK_DAYS),  # resident confirming (回访), then "no response"
+    "review": (Decimal(1), Unit.WORK_DAYS),  # the centre reviews a "not solved" answer: redo or close
 }
 
 # Escalation of an overdue handling timer (督办): after the given working days overdue, raise the

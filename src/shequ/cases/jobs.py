@@ -1,8 +1,10 @@
 """The case loop's clockwork, driven by ``shequ tick`` (idempotent: running it twice changes nothing).
 
 - The kernel's ``deadlines_tick`` marks every case timer at 80 % (reminded) and at 100 % (overdue) once;
-  the handlers here tell the responsible unit, write the overdue event, and close a case whose
-  resident did not answer within the confirmation window ("no response").
+  the handlers here tell whoever must act (the responsible unit; the followers for the resident's
+  answer; the street's dispatch centre for its review of a "not solved" answer), write the overdue
+  event, and close a case whose resident did not answer within the confirmation window ("no
+  response").
 - ``cases_escalate`` raises supervision on overdue handling timers by the configured steps
   (ordinary → yellow card → red card) and brings them to the street and the district. One automatic
   supervision per timer and level (a unique constraint), so a repeated run issues nothing new.
@@ -45,7 +47,7 @@ def _reminded(deadline: Deadline) -> None:
     case = _case_of(deadline)
     if case is None or not case.is_open:
         return
-    from .notifications import handler_notify
+    from .notifications import handler_notify, supervisors_notify
 
     stage = _STAGE_OF_KIND.get(deadline.kind, deadline.kind)
     with transaction.atomic():
@@ -66,6 +68,14 @@ def _reminded(deadline: Deadline) -> None:
                 kind="case_confirm_reminded",
                 title=site_text(gettext_noop("案件 %(n)s：问题解决了吗？请告诉我们"), n=case.number),
                 ask_feedback=True,
+            )
+        elif stage == "review":
+            # The centre owes the decision on a "not solved" answer: redo or close.
+            supervisors_notify(
+                case=case,
+                division_code=case.street.code,
+                kind="case_review_reminded",
+                title=site_text(gettext_noop("案件 %(n)s：居民反馈未解决，请尽快复核"), n=case.number),
             )
         else:
             handler_notify(

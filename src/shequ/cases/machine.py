@@ -21,7 +21,9 @@ from .models import CaseState as S
 class Transition:
     name: str
     sources: frozenset[str]
-    target: str | None  # None: the target depends on the case (handled → checking or confirming …)
+    # None: the target depends on the case (handling → handled when a check follows, else confirming;
+    # either handle or check_pass → closed when nobody follows the case who could be asked).
+    target: str | None
     roles: frozenset[str]
     # "area": staff whose area holds the case; "handler": members of the responsible unit;
     # "reporter": the reporter (or a subscriber holding the feedback token).
@@ -96,12 +98,17 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         _t("suspend", {S.HANDLING}, S.SUSPENDED, DISPATCH, "area", "CASE_SUSPENDED"),
         _t("resume", {S.SUSPENDED}, S.HANDLING, DISPATCH | HANDLERS, "area_or_handler", "CASE_RESUMED"),
+        # → handled (an on-site check follows), confirming (the resident is asked), or closed at once
+        # when nobody follows the case who could be asked (a patrol finding): no feedback, excluded
+        # from 解决率 and 满意率; the event's ``closed`` says so.
         _t("handle", {S.HANDLING}, None, HANDLERS, "handler", "CASE_HANDLED"),
         _t("check_start", {S.HANDLED}, S.CHECKING, CHECKERS, "area", "CASE_CHECK_STARTED"),
-        _t("check_pass", {S.CHECKING}, S.CONFIRMING, CHECKERS, "area", "CASE_CHECK_PASSED"),
+        # → confirming, or closed at once when nobody can be asked (as for handle).
+        _t("check_pass", {S.CHECKING}, None, CHECKERS, "area", "CASE_CHECK_PASSED"),
         _t("check_fail", {S.CHECKING}, S.HANDLING, CHECKERS, "area", "CASE_REWORK_ORDERED"),
         _t("confirm", {S.CONFIRMING}, None, RESIDENT | DISPATCH | COMMITTEE, "reporter", "CASE_CONFIRMED"),
-        # The centre reviews a "not solved" answer and sends the case back (重办).
+        # The centre reviews a "not solved" answer (review timer, default 1 工作日) and sends the case
+        # back (重办) or closes it.
         _t("redo", {S.CONFIRMING}, S.HANDLING, DISPATCH, "area", "CASE_REDO_ORDERED"),
         _t("close", {S.CONFIRMING}, S.CLOSED, DISPATCH, "area", "CASE_CLOSED"),
         _t("reopen", {S.CLOSED}, S.HANDLING, RESIDENT | DISPATCH, "reporter", "CASE_REOPENED"),

@@ -42,7 +42,9 @@ The counters and the day each one is counted on:
   are the same set; the response cohort is that set too). Of those:
   ``due_handled`` (state now handled/checking/confirming/closed), ``due_handled_on_time`` (and its last
   CASE_HANDLED was ``on_time``), ``due_closed`` (state now closed), ``due_closed_on_time`` (the closing
-  event's ``on_time``), ``due_redone`` (closed after at least one 重办), ``responded_in_time`` (first
+  event's ``on_time``: CASE_CLOSED's, or ``closed.on_time`` of a CASE_HANDLED / CASE_CHECK_PASSED that
+  closed the case at once because nobody could be asked — such a case has no answer, so it is in none
+  of the answer counters below), ``due_redone`` (closed after at least one 重办), ``responded_in_time`` (first
   contact in time: ``data.first_contact_on_time`` where an event gives it, else the first CASE_ACCEPTED's
   ``on_time``; a case the committee handles itself is in contact at once), and the resident's answer of
   the current round (a redo or a reopening starts a new round): ``solved``, ``not_solved``,
@@ -359,6 +361,10 @@ def case_contribution(events: Iterable[tuple[str, datetime, dict[str, Any]]]) ->
                 answered = True
                 solved = given_solved if isinstance(given_solved, bool) else None
                 feedback = given_feedback
+        closing = data.get("closed")
+        if isinstance(closing, dict) and type_ != "CASE_CLOSED":
+            # Handled or checked with nobody to ask: the same event closed the case (no answer).
+            closed_on_time = _on_time(closing, at, snap.get("due_at"))
 
     out: Counter[Key] = Counter()
     district = str(snap.get("district") or "")

@@ -3,7 +3,8 @@
 Followers (reporter, residents who follow the case, reporters of merged duplicates) get status changes;
 when the case reaches the resident's confirmation they get the "solved? satisfied?" question with a
 link that works without signing in (the subscription's token). The responsible unit's staff are told
-when a case is dispatched to them; supervisors when a case is escalated to them.
+when a case is dispatched to them; supervisors when a case is escalated to them, and the street's
+dispatch centre when its review of a "not solved" answer is nearly due.
 """
 
 from __future__ import annotations
@@ -94,7 +95,8 @@ def handler_notify(*, case: Case, kind: str, title: str, body: str = "") -> None
 
 
 def supervisors_notify(*, case: Case, division_code: str, kind: str, title: str, body: str = "") -> None:
-    """Tell the dispatchers and officers of the street or district the case is escalated to."""
+    """Tell the dispatchers and officers of a street or district: the one the case is escalated to, or
+    the street's centre whose review of a "not solved" answer is nearly due."""
     roles = [Role.STREET_DISPATCHER, Role.STREET_OFFICER, Role.DISTRICT_OFFICER]
     users = {
         m.user_id: m.user

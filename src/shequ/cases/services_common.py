@@ -29,6 +29,7 @@ DEADLINE_KIND = {
     "handling": "case_handling",
     "check": "case_check",
     "confirmation": "case_confirmation",
+    "review": "case_review",
 }
 
 

@@ -686,13 +686,22 @@ def _has_contact(case: Case) -> bool:
     return CaseSubscription.objects.filter(case=case).exists()
 
 
-def _close(case: Case, *, actor: Any, at: datetime, old: str, data: dict[str, Any]) -> None:
-    """Shared end of every path to 结案 (the resident's answer, the centre's decision, no response)."""
+def _closing(case: Case, *, actor: Any, at: datetime) -> bool:
+    """What every path to 结案 does to the case: closed now, every timer still running stopped. Returns
+    whether it closed on time (handled within the handling deadline, closed within the windows after
+    it)."""
     case.state = S.CLOSED
     case.closed_at = at
     cancel_all(case, actor=actor, at=at, reason=site_text(gettext_noop("结案")))
-    save(case, ["state", "closed_at", "feedback", "resident_solved"])
     handling_on_time = case.handled_at is not None and (case.due_at is None or case.handled_at <= case.due_at)
+    return handling_on_time and at <= _close_limit(case)
+
+
+def _close(case: Case, *, actor: Any, at: datetime, old: str, data: dict[str, Any]) -> None:
+    """结案 from confirmation (the resident's answer, the centre's decision, no response): its own
+    event."""
+    on_time = _closing(case, actor=actor, at=at)
+    save(case, ["state", "closed_at", "feedback", "resident_solved"])
     record(
         case,
         TRANSITIONS["close"].event,
@@ -701,7 +710,7 @@ def _close(case: Case, *, actor: Any, at: datetime, old: str, data: dict[str, An
         at=at,
         data={
             "outcome": case.outcome,
-            "on_time": handling_on_time and at <= _close_limit(case),
+            "on_time": on_time,
             "resident_solved": case.resident_solved,
             "feedback": case.feedback,
             **data,
@@ -724,8 +733,12 @@ def _close_limit(case: Case) -> datetime:
     return due
 
 
-def _to_confirmation(case: Case, *, actor: Any, at: datetime) -> None:
-    """After handling (and the check): ask the resident, or close when nobody can be asked."""
+def _to_confirmation(case: Case, *, actor: Any, at: datetime) -> dict[str, Any]:
+    """After handling (and the check): ask the resident (→ confirming, the confirmation timer starts).
+    When nobody follows the case who could be asked (a patrol finding, a counter request without a
+    contact), the same transition closes it (→ closed): no feedback, so it stays out of 解决率 and
+    满意率. Returns what the transition's event adds: ``closed`` with the reason and whether on time,
+    or nothing."""
     if _has_contact(case):
         case.state = S.CONFIRMING
         start_stage(case, "confirmation", actor=actor, at=at)
@@ -735,8 +748,8 @@ def _to_confirmation(case: Case, *, actor: Any, at: datetime) -> None:
             title=site_text(gettext_noop("案件 %(n)s 已处置：问题解决了吗？满意吗？"), n=case.number),
             ask_feedback=True,
         )
-    else:
-        case.state = S.CLOSED
+        return {}
+    return {"closed": {"reason": "no_reporter", "on_time": _closing(case, actor=actor, at=at)}}
 
 
 def case_handle(
@@ -748,7 +761,8 @@ def case_handle(
     evidence: list[Any] | tuple[Any, ...] = (),
     expected_version: int | None = None,
 ) -> Case:
-    """处置完成: result and evidence; next the on-site check, or the resident when no check is needed."""
+    """处置完成: result and evidence; next the on-site check, or the resident when no check is needed
+    (closed at once when nobody can be asked)."""
     result = required(result, "result", _("请填写处置情况。"))
     if outcome not in {Outcome.RESOLVED, Outcome.PARTLY, Outcome.EXPLAINED, Outcome.NOT_RESPONSIBLE}:
         raise ApiError(_("处置结果无效。"), code="invalid", field="outcome", status=422)
@@ -768,15 +782,13 @@ def case_handle(
         case.result = result
         case.outcome = outcome
         case.handled_at = at
+        closed: dict[str, Any] = {}
         if case.category.check_required:
             case.state = S.HANDLED
             start_stage(case, "check", actor=actor, at=at)
         else:
-            _to_confirmation(case, actor=actor, at=at)
-        closing = case.state == S.CLOSED
-        if closing:
-            case.state = S.CONFIRMING
-        save(case, ["state", "result", "outcome", "handled_at"])
+            closed = _to_confirmation(case, actor=actor, at=at)
+        save(case, ["state", "result", "outcome", "handled_at", "closed_at"])
         record(
             case,
             _event("handle"),
@@ -788,11 +800,10 @@ def case_handle(
                 "on_time": bool(on_time) if on_time is not None else True,
                 "rework": rework,
                 "evidence": len(evidence),
+                **closed,
             },
         )
         feed(case, description=result[:500], at=at)
-        if closing:
-            _close(case, actor=actor, at=at, old=S.CONFIRMING, data={"reason": "no_reporter"})
     return case
 
 
@@ -806,20 +817,23 @@ def case_check_start(*, case: Case, actor: Any, expected_version: int | None = N
 
 
 def case_check_pass(*, case: Case, actor: Any, note: str = "", expected_version: int | None = None) -> Case:
+    """核查通过: on to the resident, or closed at once when nobody can be asked."""
     with transaction.atomic():
         case, old = _begin(case, "check_pass", actor, expected_version)
         at = _now()
         meet_stage(case, "check", actor=actor, at=at)
-        _to_confirmation(case, actor=actor, at=at)
-        closing = case.state == S.CLOSED
-        if closing:
-            case.state = S.CONFIRMING
-        save(case, ["state"])
+        closed = _to_confirmation(case, actor=actor, at=at)
+        save(case, ["state", "closed_at"])
         record(
-            case, _event("check_pass"), actor=actor, old_state=old, at=at, data={"note": note.strip()[:500]}
+            case,
+            _event("check_pass"),
+            actor=actor,
+            old_state=old,
+            at=at,
+            data={"note": note.strip()[:500], **closed},
         )
-        if closing:
-            _close(case, actor=actor, at=at, old=S.CONFIRMING, data={"reason": "no_reporter"})
+        if closed:
+            feed(case, description=site_text(gettext_noop("已结案")), at=at)
     return case
 
 
@@ -914,6 +928,8 @@ def case_confirm(
         if solved:
             _close(case, actor=actor, at=at, old=old, data={"reason": "confirmed"})
         else:
+            # The centre reviews the answer (重办 or 结案) on its own timer.
+            start_stage(case, "review", actor=actor, at=at)
             feed(case, description=site_text(gettext_noop("居民反馈未解决，等待复核")), at=at)
     return case
 
@@ -939,6 +955,7 @@ def case_redo(*, case: Case, actor: Any, reason: str, expected_version: int | No
     with transaction.atomic():
         case, old = _begin(case, "redo", actor, expected_version)
         at = _now()
+        meet_stage(case, "review", actor=actor, at=at)
         cancel_stage(case, "confirmation", actor=actor, at=at, reason=site_text(gettext_noop("重办")))
         case.state = S.HANDLING
         case.redo_count += 1
@@ -962,7 +979,9 @@ def case_close(*, case: Case, actor: Any, note: str = "", expected_version: int 
     resident answered by phone)."""
     with transaction.atomic():
         case, old = _begin(case, "close", actor, expected_version)
-        _close(case, actor=actor, at=_now(), old=old, data={"reason": "centre", "note": note.strip()[:500]})
+        at = _now()
+        meet_stage(case, "review", actor=actor, at=at)
+        _close(case, actor=actor, at=at, old=old, data={"reason": "centre", "note": note.strip()[:500]})
     return case
 
 

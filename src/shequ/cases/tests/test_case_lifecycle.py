@@ -19,7 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from shequ.accounts.models import User
-from shequ.cases.models import Case, CaseState, CaseSubscription, Channel, Feedback, Outcome
+from shequ.cases.models import Case, CaseState, CaseSubscription, CaseUpdate, Channel, Feedback, Outcome
 from shequ.cases.services_intake import case_follow, case_report
 from shequ.cases.services_transitions import (
     case_accept,
@@ -969,12 +969,19 @@ def test_without_a_reporter_the_case_closes_after_handling(world: CaseWorld, clo
     case = case_self_handle(case=case, actor=w.committee_worker)
     clock.shift(timedelta(hours=1))
     case, events = act(case_handle, case, actor=w.committee_worker, result="已清理楼道")
-    assert [e.type for e in events] == ["CASE_HANDLED", "CASE_CLOSED"]
-    assert events[1].data["state"] == {"old": "confirming", "new": "closed"}
-    assert events[1].data["reason"] == "no_reporter"
-    assert events[1].data["on_time"] is True
-    assert (case.state, case.feedback, case.resident_solved) == ("closed", "", None)
+    # One transition, one event: handling → closed. The case was never in confirmation.
+    assert [e.type for e in events] == ["CASE_HANDLED"]
+    assert events[0].data["state"] == {"old": "handling", "new": "closed"}
+    assert events[0].data["on_time"] is True
+    assert events[0].data["closed"] == {"reason": "no_reporter", "on_time": True}
+    assert (case.state, case.feedback, case.resident_solved) == ("closed", Feedback.NONE, None)
+    assert case.closed_at == at(2026, 3, 2, 10, 30)
+    assert not Deadline.objects.filter(subject_id=str(case.pk), kind="case_confirmation").exists()
     assert not Deadline.objects.filter(subject_id=str(case.pk), state=DeadlineState.RUNNING).exists()
+    assert CaseUpdate.objects.filter(case=case).order_by("-pk").values_list("state", "status").first() == (
+        "closed",
+        "closed",
+    )
 
     # The same after an on-site check.
     patrol = case_report(
@@ -989,9 +996,14 @@ def test_without_a_reporter_the_case_closes_after_handling(world: CaseWorld, clo
     patrol = case_check_start(
         case=case_handle(case=patrol, actor=w.handler, result="已清运"), actor=w.grid_worker
     )
+    clock.shift(timedelta(hours=1))
     patrol, events = act(case_check_pass, patrol, actor=w.grid_worker)
-    assert [e.type for e in events] == ["CASE_CHECK_PASSED", "CASE_CLOSED"]
-    assert patrol.state == CaseState.CLOSED
+    assert [e.type for e in events] == ["CASE_CHECK_PASSED"]
+    assert events[0].data["state"] == {"old": "checking", "new": "closed"}
+    assert events[0].data["closed"] == {"reason": "no_reporter", "on_time": True}
+    assert (patrol.state, patrol.feedback, patrol.resident_solved) == ("closed", Feedback.NONE, None)
+    assert patrol.closed_at == at(2026, 3, 2, 11, 30)
+    assert not Deadline.objects.filter(subject_id=str(patrol.pk), state=DeadlineState.RUNNING).exists()
 
 
 def test_emergency_categories_are_refused_at_intake(world: CaseWorld) -> None:

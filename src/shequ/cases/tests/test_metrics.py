@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 
 from shequ.accounts.tests.factories import division_create
 from shequ.cases import metrics
@@ -18,8 +19,18 @@ from shequ.cases.metrics import (
     case_metrics_rebuild,
     register_metric_jobs,
 )
-from shequ.cases.models import CaseMetricDay, CaseMetricMonth
+from shequ.cases.models import CaseMetricDay, CaseMetricMonth, Channel
 from shequ.cases.selectors_metrics import indicators, ranking, totals, trend
+from shequ.cases.services_intake import case_report
+from shequ.cases.services_transitions import (
+    case_accept,
+    case_check_pass,
+    case_check_start,
+    case_dispatch,
+    case_handle,
+    case_self_handle,
+)
+from shequ.cases.tests.factories import case_world
 from shequ.cases.tests.metric_stories import (
     JUNE,
     SH,
@@ -263,6 +274,51 @@ def test_a_sign_without_on_time_falls_back_to_the_sign_deadline() -> None:
     assert {"dispatched", "signed", "due"} <= keys
     assert "signed_in_time" not in keys
     assert "responded_in_time" not in keys
+
+
+def test_cases_closed_with_nobody_to_ask_count_as_closed_and_stay_out_of_the_answers() -> None:
+    """Through the services: a patrol finding handled by the committee (handling → closed) and one
+    checked on site (checking → closed). Both close on time; neither has an answer, so 解决率 and 满意率
+    have nothing to count, and neither is a "no response"."""
+    with time_machine.travel(datetime(2026, 3, 2, 9, 30, tzinfo=SH), tick=False) as clock:
+        w = case_world()
+
+        def patrol(category: Any) -> Any:
+            return case_report(
+                actor=w.grid_worker,
+                channel=Channel.GRID_PATROL,
+                category=category,
+                description="巡查发现楼道堆物",
+                place=w.compound,
+                register=True,
+            )
+
+        small = case_self_handle(case=patrol(w.small_matter), actor=w.committee_worker)
+        checked = patrol(w.department_work)
+        checked = case_accept(
+            case=case_dispatch(case=checked, actor=w.dispatcher, org=w.branch), actor=w.handler
+        )
+        clock.shift(timedelta(hours=1))
+        case_handle(case=small, actor=w.committee_worker, result="已清理")
+        checked = case_handle(case=checked, actor=w.handler, result="已清运")
+        case_check_pass(case=case_check_start(case=checked, actor=w.grid_worker), actor=w.grid_worker)
+
+    case_metrics_fill()
+    street = w.tree.street(1, 1).code
+    counts = totals("street", street, date(2026, 3, 1), date(2026, 3, 31))
+    assert (counts["due"], counts["due_handled"], counts["due_closed"], counts["due_closed_on_time"]) == (
+        2,
+        2,
+        2,
+        2,
+    )
+    answers = ("solved", "not_solved", "no_response", "satisfied", "basically", "unsatisfied")
+    assert {name: counts[name] for name in answers} == dict.fromkeys(answers, 0)
+    values = indicators("street", street, date(2026, 3, 1), date(2026, 3, 31))
+    assert (values["solved_rate"].denominator, values["solved_rate"].value) == (0, None)
+    assert (values["satisfaction_rate"].denominator, values["satisfaction_rate"].value) == (0, None)
+    closed_on_time = values["closed_on_time_rate"]
+    assert (closed_on_time.numerator, closed_on_time.denominator) == (2, 2)
 
 
 # --- ranking ---------------------------------------------------------------------------------------

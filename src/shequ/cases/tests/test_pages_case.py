@@ -5,6 +5,7 @@ else acted."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -348,6 +349,29 @@ def test_the_committee_handles_a_small_matter_itself_and_the_centre_closes_after
     assert act(dispatcher, case, "confirm", solved="no", feedback=Feedback.BASICALLY).status_code == 302
     assert act(dispatcher, case, "close", note="已电话回访说明").status_code == 302
     assert state_of(case) == CaseState.CLOSED
+
+
+def test_a_request_without_a_contact_closes_on_handling_and_the_timeline_says_why(world: CaseWorld) -> None:
+    committee = client_of(world.committee_worker)
+    committee.post(
+        "/cases/register/",
+        {
+            "category": world.small_matter.code,
+            "place": f"compound:{world.compound.pk}",
+            "description": "楼道堆放杂物",
+        },
+    )
+    case = Case.objects.get()
+    assert act(committee, case, "self_handle").status_code == 302
+    assert act(committee, case, "handle", result="已清理", outcome=Outcome.RESOLVED).status_code == 302
+    assert state_of(case) == CaseState.CLOSED
+
+    html = committee.get(f"/cases/{case.number}/").content.decode()
+    items = re.findall(r'<li class="timeline-item">.*?</li>', html, flags=re.DOTALL)
+    (handled,) = [item for item in items if "处置完成" in item]
+    assert '<span class="tag">已结案</span>' in handled
+    assert "<dt>结案</dt><dd>无人可回访</dd>" in handled
+    assert not [item for item in items if "回访中" in item]  # it was never waiting for an answer
 
 
 # --- Refusals ------------------------------------------------------------------------------------

@@ -100,7 +100,8 @@ _PUBLIC_KEYS: dict[str, tuple[str, ...]] = {
     "CASE_MERGED": ("master",),
     "CASE_EXTENSION_GRANTED": ("reason", "due_at"),
     "CASE_SUSPENDED": ("reason", "review_on"),
-    "CASE_HANDLED": ("outcome",),
+    "CASE_HANDLED": ("outcome", "closed"),
+    "CASE_CHECK_PASSED": ("closed",),
     "CASE_REWORK_ORDERED": ("reason",),
     "CASE_CONFIRMED": ("solved", "feedback", "comment"),
     "CASE_REDO_ORDERED": ("reason",),
@@ -136,7 +137,7 @@ def _when(value: Any) -> str:
     return timezone.localtime(parsed).strftime("%Y-%m-%d %H:%M")
 
 
-def _details(
+def _details(  # noqa: PLR0912 - one branch per kind of detail
     event: Event, *, staff: bool, units: dict[str, str]
 ) -> list[tuple[str | Promise, str | Promise]]:
     data: dict[str, Any] = event.data or {}
@@ -172,6 +173,9 @@ def _details(
             add("due_at", _("新的处置时限"), _when(due))
     if event.type in {"CASE_HANDLED", "CASE_CLOSED"} and data.get("outcome"):
         add("outcome", _("处置结果"), _choice_label(Outcome, data["outcome"]))
+    if isinstance(data.get("closed"), dict):
+        # Handled or checked with nobody to ask: the same step closed the case.
+        add("closed", LABELS["CASE_CLOSED"], _("无人可回访"))
     if event.type == "CASE_CONFIRMED":
         add("solved", _("问题是否解决"), _("已解决") if data.get("solved") else _("没有解决"))
     if event.type in {"CASE_CONFIRMED", "CASE_CLOSED"} and data.get("feedback"):
