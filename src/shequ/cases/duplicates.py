@@ -52,10 +52,11 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
-from django.db.models import Q
-from django.db.models.functions import Substr
+from django.db import connection
 from rapidfuzz import fuzz
 
 from shequ.places.geo import EARTH_RADIUS_M, haversine_m
@@ -144,6 +145,84 @@ def duplicate_candidates(
     ``lon``/``lat`` are WGS-84; ``committee_id``/``compound_id`` are the located places of the new
     report (needed when it has no point); ``exclude_id`` leaves out the case being compared itself.
     """
+    best = _ranked(
+        category=category,
+        lon=lon,
+        lat=lat,
+        text=text,
+        street_code=street_code,
+        committee_id=committee_id,
+        compound_id=compound_id,
+        exclude_id=exclude_id,
+        limit=limit,
+    )
+    if not best:
+        return []
+    cases = Case.objects.order_by().in_bulk([match.pk for match in best])
+    out: list[DuplicateCandidate] = []
+    for match in best:
+        case = cases.get(match.pk)
+        if case is None:  # gone between the two queries
+            continue
+        case.category = category
+        out.append(
+            DuplicateCandidate(
+                case=case, distance_m=match.distance_m, similarity=match.similarity, score=match.score
+            )
+        )
+    return out
+
+
+def duplicate_numbers(
+    *,
+    category: Category,
+    lon: float | None,
+    lat: float | None,
+    text: str,
+    street_code: str,
+    committee_id: int | None = None,
+    compound_id: int | None = None,
+    limit: int = 5,
+) -> list[str]:
+    """The tracking numbers of ``duplicate_candidates`` (what intake keeps for the dispatcher), in
+    one query."""
+    return [
+        match.number
+        for match in _ranked(
+            category=category,
+            lon=lon,
+            lat=lat,
+            text=text,
+            street_code=street_code,
+            committee_id=committee_id,
+            compound_id=compound_id,
+            exclude_id=None,
+            limit=limit,
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class _Match:
+    pk: int
+    number: str
+    distance_m: float | None
+    similarity: float
+    score: float
+
+
+def _ranked(
+    *,
+    category: Category,
+    lon: float | None,
+    lat: float | None,
+    text: str,
+    street_code: str,
+    committee_id: int | None,
+    compound_id: int | None,
+    exclude_id: int | None,
+    limit: int,
+) -> list[_Match]:
     query = text_normalised(text)
     point = (lon, lat) if lon is not None and lat is not None else None
     if limit <= 0 or not query or (point is None and committee_id is None and compound_id is None):
@@ -162,8 +241,8 @@ def duplicate_candidates(
         return []
     distances = _distances(point, found)
     query_grams = text_ngrams(query)
-    scored: list[tuple[float, float, int, float | None, float]] = []
-    for (pk, _lon, _lat, head), distance in zip(found, distances, strict=True):
+    scored: list[tuple[float, float, int, _Match]] = []
+    for (pk, number, _lon, _lat, head), distance in zip(found, distances, strict=True):
         if distance is not None and distance > radius:
             continue
         similarity = _similarity(query, query_grams, text_normalised(head or ""))
@@ -171,25 +250,13 @@ def duplicate_candidates(
             continue
         score = _score(similarity, distance, radius)
         # Sort key: best score, then nearer (unknown last), then newer (higher id).
-        scored.append((-score, math.inf if distance is None else distance, -pk, distance, similarity))
+        near = math.inf if distance is None else distance
+        scored.append((-score, near, -pk, _Match(pk, number, distance, similarity, score)))
     scored.sort(key=lambda item: item[:3])
-    best = scored[:limit]
-    if not best:
-        return []
-    cases = Case.objects.order_by().in_bulk([-item[2] for item in best])
-    out: list[DuplicateCandidate] = []
-    for neg_score, _near, neg_pk, distance, similarity in best:
-        case = cases.get(-neg_pk)
-        if case is None:  # gone between the two queries
-            continue
-        case.category = category
-        out.append(
-            DuplicateCandidate(case=case, distance_m=distance, similarity=similarity, score=-neg_score)
-        )
-    return out
+    return [item[3] for item in scored[:limit]]
 
 
-_Row = tuple[int, float | None, float | None, str | None]
+_Row = tuple[int, str, float | None, float | None, str | None]
 
 
 def _candidate_rows(
@@ -202,30 +269,53 @@ def _candidate_rows(
     compound_id: int | None,
     exclude_id: int | None,
 ) -> list[_Row]:
-    """One query: (id, lon, lat, start of the description) of the open cases worth comparing."""
-    rows = Case.objects.filter(
-        street_code=street_code, state__in=OPEN_STATES, category_id=category.pk, master__isnull=True
-    )
+    """One query: (id, number, lon, lat, start of the description) of the open cases worth
+    comparing. The statement is written once per shape (``_candidate_sql``): it runs on every report,
+    and building it through the ORM each time cost several times what the database spends on it."""
+    params: list[Any] = [street_code, category.pk]
     if point is not None:
         lon, lat = point
         # A box a little wider than the circle (the exact distance follows in Python).
         dlat = radius * 1.01 / _M_PER_DEG_LAT
         dlon = radius * 1.01 / (_M_PER_DEG_LAT * max(math.cos(math.radians(lat)), 1e-6))
-        where = Q(lat__gte=lat - dlat, lat__lte=lat + dlat, lon__gte=lon - dlon, lon__lte=lon + dlon)
+        params += [lat - dlat, lat + dlat, lon - dlon, lon + dlon]
+        shape = "box+compound" if compound_id is not None else "box"
         if compound_id is not None:
-            where |= Q(lon__isnull=True, compound_id=compound_id)
-        rows = rows.filter(where)
+            params.append(compound_id)
     elif compound_id is not None:
-        rows = rows.filter(compound_id=compound_id)
+        shape = "compound"
+        params.append(compound_id)
     else:
-        rows = rows.filter(committee_id=committee_id)
+        shape = "committee"
+        params.append(committee_id)
     if exclude_id is not None:
-        rows = rows.exclude(pk=exclude_id)
-    return list(
-        rows.order_by()
-        .annotate(head=Substr("description", 1, TEXT_PREFIX))
-        .values_list("id", "lon", "lat", "head")
+        params.append(exclude_id)
+    with connection.cursor() as cursor:
+        cursor.execute(_candidate_sql(connection.vendor, shape, exclude_id is not None), params)
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+_BOX = "lat BETWEEN %s AND %s AND lon BETWEEN %s AND %s"
+_PLACE_WHERE = {
+    "box": f"({_BOX})",
+    "box+compound": f"(({_BOX}) OR (lon IS NULL AND compound_id = %s))",
+    "compound": "compound_id = %s",
+    "committee": "committee_id = %s",
+}
+
+
+@lru_cache(maxsize=16)
+def _candidate_sql(vendor: str, shape: str, exclude: bool) -> str:
+    """The open cases of a street and category at a place (see ``_candidate_rows``); identifiers from
+    the model, values as parameters."""
+    table = connection.ops.quote_name(Case._meta.db_table)
+    states = ", ".join(f"'{state}'" for state in sorted(OPEN_STATES))  # fixed choice values
+    sql = (
+        f"SELECT id, number, lon, lat, SUBSTR(description, 1, {TEXT_PREFIX}) FROM {table} "  # noqa: S608
+        f"WHERE street_code = %s AND category_id = %s AND master_id IS NULL AND state IN ({states}) "
+        f"AND {_PLACE_WHERE[shape]}"
     )
+    return sql + (" AND id <> %s" if exclude else "")
 
 
 def _distances(point: tuple[float, float] | None, rows: list[_Row]) -> list[float | None]:
@@ -233,13 +323,13 @@ def _distances(point: tuple[float, float] | None, rows: list[_Row]) -> list[floa
     out: list[float | None] = [None] * len(rows)
     if point is None:
         return out
-    located = [i for i, row in enumerate(rows) if row[1] is not None and row[2] is not None]
+    located = [i for i, row in enumerate(rows) if row[2] is not None and row[3] is not None]
     if located:
         metres = haversine_m(
             point[0],
             point[1],
-            np.fromiter((rows[i][1] for i in located), dtype=np.float64, count=len(located)),
             np.fromiter((rows[i][2] for i in located), dtype=np.float64, count=len(located)),
+            np.fromiter((rows[i][3] for i in located), dtype=np.float64, count=len(located)),
         ).tolist()
         for i, d in zip(located, metres, strict=True):
             out[i] = d

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from shequ.core.errors import ApiError
 from shequ.core.events import event_record
 from shequ.core.models import Deadline, DeadlineState
+from shequ.core.rows import rows_insert
 from shequ.core.services_clock import deadline_cancel, deadline_meet, deadline_start
 
 from . import conf
@@ -74,7 +75,7 @@ def record(
 
 def feed(case: Case, *, description: str = "", media_url: str = "", at: datetime | None = None) -> None:
     """One row of the public change feed (Open311 ``servicerequestupdates``)."""
-    CaseUpdate.objects.create(
+    update = CaseUpdate(
         case=case,
         state=case.state,
         status="closed" if case.state in FINAL_STATES else "open",
@@ -82,6 +83,7 @@ def feed(case: Case, *, description: str = "", media_url: str = "", at: datetime
         media_url=media_url,
         updated_at=at or timezone.now(),
     )
+    rows_insert([update])
 
 
 def conflict() -> ApiError:

@@ -21,6 +21,9 @@ from django.utils.translation import gettext_noop
 
 from shequ.core.clock import calendar_pinned
 from shequ.core.errors import ApiError
+from shequ.core.events import events_batched
+from shequ.core.revisions import revisions_pinned
+from shequ.core.rows import rows_insert
 from shequ.core.texts import site_text
 from shequ.core.validators import validate_mobile
 from shequ.places.models import Compound, Division, DivisionLevel, Grid
@@ -83,22 +86,21 @@ class _Place:
 
 def _place_from_point(lon: float, lat: float, crs: str) -> _Place:
     from shequ.places.locate import locate
+    from shequ.places.lookups import compound_by_code, division_by_code, grid_by_code
 
     answer = locate(lon=lon, lat=lat, crs=crs)
     place = _Place()
     place.lon, place.lat = answer.wgs84_lon, answer.wgs84_lat
-    codes = [ref.code for ref in (answer.district, answer.street, answer.committee) if ref is not None]
-    divisions = {d.code: d for d in Division.objects.filter(code__in=codes)}
-    place.district = divisions.get(answer.district.code)
-    place.street = divisions.get(answer.street.code) if answer.street else None
-    place.committee = divisions.get(answer.committee.code) if answer.committee else None
+    place.district = division_by_code(answer.district.code)
+    place.street = division_by_code(answer.street.code) if answer.street else None
+    place.committee = division_by_code(answer.committee.code) if answer.committee else None
     if answer.compound is not None:
-        place.compound = Compound.objects.select_related("grid").filter(code=answer.compound.code).first()
+        place.compound = compound_by_code(answer.compound.code)
     if answer.grid is not None:
         own = place.compound.grid if place.compound is not None else None
         place.grid = own if own is not None and own.code == answer.grid.code else None
         if place.grid is None:
-            place.grid = Grid.objects.filter(code=answer.grid.code).first()
+            place.grid = grid_by_code(answer.grid.code)
     return place
 
 
@@ -182,6 +184,7 @@ def _check_report(*, channel: str, category: Category, description: str) -> str:
     return description
 
 
+@revisions_pinned()
 def case_report(
     *,
     actor: Any,
@@ -206,7 +209,8 @@ def case_report(
     check_duplicates: bool = True,
 ) -> Case:
     """Take in one report. Emergency categories are refused (call 110/119/120/122); a source
-    reference already taken in through the same channel returns that case (idempotent imports)."""
+    reference already taken in through the same channel returns that case (idempotent imports).
+    A new case carries ``recorded_events``: the event rows this call wrote (its first timeline)."""
     description = _check_report(channel=channel, category=category, description=description)
     phone, email = _check_contact(contact_phone, contact_email)
     photos = list(photos)
@@ -226,7 +230,7 @@ def case_report(
         category=category, located=located, description=description, check_duplicates=check_duplicates
     )
     try:
-        with transaction.atomic(), calendar_pinned():
+        with transaction.atomic(), calendar_pinned(), events_batched() as written:
             case = _insert(
                 actor=reporter,
                 channel=channel,
@@ -270,7 +274,7 @@ def case_report(
             start_stage(case, "registration", actor=reporter, at=at)
             follower_user = None if staff_channel else reporter
             if follower_user is not None or phone or email:
-                follower = CaseSubscription.objects.create(
+                follower = CaseSubscription(
                     case=case,
                     user=follower_user,
                     phone=phone,
@@ -278,6 +282,7 @@ def case_report(
                     is_reporter=True,
                     token=new_token(),
                 )
+                rows_insert([follower])
                 case_followers_notify(
                     case=case,
                     kind="case_reported",
@@ -295,6 +300,7 @@ def case_report(
             if existing is not None:
                 return existing
         raise
+    case.recorded_events = written  # type: ignore[attr-defined]
     return case
 
 
@@ -319,7 +325,7 @@ def _insert(
     if located.street is None or located.district is None:
         raise _invalid(_("无法确定问题所在的街镇，请重新选点。"), "location")
     deepest = located.committee or located.street
-    return Case.objects.create(
+    case = Case(
         number=case_number_next(at=at),
         channel=channel,
         source_ref=source_ref,
@@ -348,6 +354,8 @@ def _insert(
         reported_at=at,
         updated_at=at,
     )
+    rows_insert([case])
+    return case
 
 
 def _suggest(
@@ -373,9 +381,9 @@ def _suggest(
         suggested = decision.division.code
     data: dict[str, Any] = {"suggested_handler": suggested, "route_reason": str(decision.reason)[:300]}
     if check_duplicates:
-        from .duplicates import duplicate_candidates
+        from .duplicates import duplicate_numbers
 
-        found = duplicate_candidates(
+        data["possible_duplicates"] = duplicate_numbers(
             category=category,
             lon=located.lon,
             lat=located.lat,
@@ -384,7 +392,6 @@ def _suggest(
             committee_id=located.committee.pk if located.committee else None,
             compound_id=located.compound.pk if located.compound else None,
         )
-        data["possible_duplicates"] = [c.case.number for c in found]
     return data
 
 

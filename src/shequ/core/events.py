@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from .models import Event
+from .rows import rows_insert
 
 
 def subject_label(obj: models.Model) -> str:
@@ -38,7 +39,7 @@ def events_batched() -> Iterator[list[Event]]:
     finally:
         _batch.reset(reset)
     if held:
-        held[:] = Event.objects.bulk_create(held)
+        rows_insert(held)
 
 
 def event_record(

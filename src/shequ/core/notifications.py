@@ -57,6 +57,7 @@ from django.utils.translation import gettext as _
 
 from .masking import mask_mobile, mask_text
 from .models import DeliveryState, Notification, NotificationChannel
+from .rows import rows_insert
 from .sms import sms_backend
 
 logger = logging.getLogger(__name__)
@@ -134,7 +135,7 @@ def _build(
 def notifications_write(rows: Sequence[Notification]) -> list[Notification]:
     """Insert outbox rows built by ``notify``/``notify_user`` and schedule the delivery of the external
     ones for after the surrounding transaction commits (one task for the batch)."""
-    created = Notification.objects.bulk_create(list(rows))
+    created = list(rows_insert(list(rows)))
     pending = [row.pk for row in created if row.channel != NotificationChannel.IN_APP]
     if pending:
         if _queue_is_transactional():

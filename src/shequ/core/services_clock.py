@@ -52,6 +52,7 @@ from .models import (
     Event,
 )
 from .revisions import revision_bump
+from .rows import rows_insert
 
 # === The calendar ===============================================================================
 
@@ -369,7 +370,7 @@ def deadline_start(
     start = started_at or timezone.now()
     timing = _timing(started_at=start, amount=value, unit=unit, pauses=[])
     with transaction.atomic(savepoint=False):
-        deadline = Deadline.objects.create(
+        deadline = Deadline(
             subject_type=subject_label(subject),
             subject_id=str(subject.pk),
             kind=kind,
@@ -382,6 +383,7 @@ def deadline_start(
             unknown_years=timing.unknown_years,
             scope_path=scope_path,
         )
+        rows_insert([deadline])
         _record(
             deadline,
             "DEADLINE_STARTED",
