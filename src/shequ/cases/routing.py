@@ -34,10 +34,12 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from shequ.accounts.models import Organisation, OrganisationKind
 from shequ.core.errors import ApiError
 from shequ.core.revisions import revisions_pinned
+from shequ.core.texts import labelled, with_detail
 from shequ.places.models import Compound, Division, DivisionLevel
 
 from .models import Category, ResponsibleKind, RoutingRule
@@ -111,7 +113,7 @@ class Target:
         if self.organisation is not None:
             return self.organisation.name
         label = str(ResponsibleKind(self.responsible_kind).label)
-        return f"{label}（{self.sector}）" if self.sector else label
+        return with_detail(label, self.sector) if self.sector else label
 
 
 def committee_refused() -> ApiError:
@@ -320,7 +322,7 @@ class RoutePlanner:
             org, division, why = self._resolve(target, category)
             if org is None and division is None:
                 source = _rule_label(target.rule) if target.rule else _("类别默认")
-                notes.append(f"{source}（{target.describe()}）：{why}")
+                notes.append(labelled(with_detail(source, target.describe()), why))
                 continue
             unit = org.name if org is not None else division.name  # type: ignore[union-attr]
             if target.rule is not None:
@@ -331,12 +333,17 @@ class RoutePlanner:
                     "unit": unit,
                 }
             if notes:
-                reason = f"{reason}；{'；'.join(notes)}"
+                reason = _notes_joined([reason, *notes])
             return RouteDecision(org=org, division=division, rule=target.rule, reason=reason)
         reason = _("属地兜底：未找到可派的责任单位，由%(street)s城运中心处置") % {"street": self.street.name}
         if notes:
-            reason = f"{reason}；{'；'.join(notes)}"
+            reason = _notes_joined([reason, *notes])
         return RouteDecision(org=None, division=self.street, rule=None, reason=reason, fallback=True)
+
+
+def _notes_joined(parts: list[str]) -> str:
+    """The decision, then why the targets tried before it did not resolve."""
+    return pgettext("routing notes separator", "；").join(parts)
 
 
 def _rule_label(rule: RoutingRule) -> str:

@@ -13,9 +13,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -367,13 +368,14 @@ def _suggest(
 
     if located.district is None or located.street is None:
         raise _invalid(_("无法确定问题所在的街镇，请重新选点。"), "location")
-    decision = route_case(
-        category=category,
-        district=located.district,
-        street=located.street,
-        committee=located.committee,
-        compound=located.compound,
-    )
+    with translation.override(settings.LANGUAGE_CODE):  # the reason is kept on the case
+        decision = route_case(
+            category=category,
+            district=located.district,
+            street=located.street,
+            committee=located.committee,
+            compound=located.compound,
+        )
     suggested: str | None = None
     if decision.org is not None:
         suggested = f"org:{decision.org.pk}"

@@ -13,8 +13,9 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -237,13 +238,14 @@ def _set_handler(case: Case, *, org: Organisation | None, division: Division | N
     from .routing import can_route_to, route_case
 
     if org is None and division is None:
-        decision = route_case(
-            category=case.category,
-            district=case.district,
-            street=case.street,
-            committee=case.committee,
-            compound=case.compound,
-        )
+        with translation.override(settings.LANGUAGE_CODE):  # the reason is kept on the case
+            decision = route_case(
+                category=case.category,
+                district=case.district,
+                street=case.street,
+                committee=case.committee,
+                compound=case.compound,
+            )
         org, division = decision.org, decision.division
         note = str(decision.reason)
     else:

@@ -44,6 +44,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO, Any
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from shequ.places.models import Tenure
@@ -103,12 +105,14 @@ class LedgerError(Exception):
 
 
 def enum_lookup(choices: Any) -> dict[str, str]:
-    """Label (Chinese) or code (any case) → code."""
+    """Label (Chinese) or code (any case) → code. The labels are those of the site's language, whatever
+    language is active when the module is first imported (a request in English, say)."""
     table: dict[str, str] = {}
-    for value, label in choices.choices:
-        if value:
-            table[str(value).lower()] = value
-            table[str(label)] = value
+    with translation.override(settings.LANGUAGE_CODE):
+        for value, label in choices.choices:
+            if value:
+                table[str(value).lower()] = value
+                table[str(label)] = value
     return table
 
 

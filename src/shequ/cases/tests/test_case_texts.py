@@ -203,3 +203,25 @@ def test_a_counter_registration_in_english_reaches_the_resident_in_chinese(
     sms = Notification.objects.get(address="13900002222", kind="case_reported", channel="sms")
     assert sms.title == f"您反映的问题已受理，编号 {case.number}"
     assert titles("case_registered", case) == {f"案件 {case.number} 已立案"}
+
+
+def test_routing_reasons_kept_on_the_case_are_in_chinese_for_english_users(
+    world: CaseWorld, clock: Any, english: None
+) -> None:
+    w = world
+    case = w.report()
+    reported = Event.objects.get(subject_id=str(case.pk), type="CASE_REPORTED")
+    assert reported.data["route_reason"]
+    assert not any(ch.isascii() and ch.isalpha() for ch in reported.data["route_reason"].replace("#", ""))
+    case = case_register(case=case, actor=w.dispatcher)
+    case = case_dispatch(case=case, actor=w.dispatcher)  # the routing rules decide
+    case.refresh_from_db()
+    assert case.route_note
+    assert not any(ch.isascii() and ch.isalpha() for ch in case.route_note)
+    # The same decision shown to this user on a page ("try a route") is in English.
+    from shequ.cases.routing import route_case
+
+    shown = route_case(
+        category=case.category, district=case.district, street=case.street, committee=case.committee
+    )
+    assert any(ch.isascii() and ch.isalpha() for ch in str(shown.reason))
