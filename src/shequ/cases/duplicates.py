@@ -53,7 +53,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 import numpy as np
 from django.db import connection
@@ -128,34 +128,26 @@ def _score(similarity: float, distance_m: float | None, radius_m: float) -> floa
     return SIMILARITY_WEIGHT * similarity + (1.0 - SIMILARITY_WEIGHT) * proximity
 
 
-def duplicate_candidates(
-    *,
-    category: Category,
-    lon: float | None,
-    lat: float | None,
-    text: str,
-    street_code: str,
-    committee_id: int | None = None,
-    compound_id: int | None = None,
-    exclude_id: int | None = None,
-    limit: int = 5,
-) -> list[DuplicateCandidate]:
-    """Open cases that may report the same matter, best first (at most ``limit``).
+class DuplicateSearch(TypedDict, total=False):
+    """What a new report is compared on: ``lon``/``lat`` are WGS-84; ``committee_id``/``compound_id``
+    are its located places (needed when it has no point); at most ``limit`` matches."""
 
-    ``lon``/``lat`` are WGS-84; ``committee_id``/``compound_id`` are the located places of the new
-    report (needed when it has no point); ``exclude_id`` leaves out the case being compared itself.
-    """
-    best = _ranked(
-        category=category,
-        lon=lon,
-        lat=lat,
-        text=text,
-        street_code=street_code,
-        committee_id=committee_id,
-        compound_id=compound_id,
-        exclude_id=exclude_id,
-        limit=limit,
-    )
+    category: Required[Category]
+    lon: Required[float | None]
+    lat: Required[float | None]
+    text: Required[str]
+    street_code: Required[str]
+    committee_id: int | None
+    compound_id: int | None
+    limit: int
+
+
+def duplicate_candidates(
+    *, exclude_id: int | None = None, **search: Unpack[DuplicateSearch]
+) -> list[DuplicateCandidate]:
+    """Open cases that may report the same matter, best first; ``exclude_id`` leaves out the case
+    being compared itself."""
+    best = _ranked(exclude_id=exclude_id, **search)
     if not best:
         return []
     cases = Case.objects.order_by().in_bulk([match.pk for match in best])
@@ -164,7 +156,7 @@ def duplicate_candidates(
         case = cases.get(match.pk)
         if case is None:  # gone between the two queries
             continue
-        case.category = category
+        case.category = search["category"]
         out.append(
             DuplicateCandidate(
                 case=case, distance_m=match.distance_m, similarity=match.similarity, score=match.score
@@ -173,33 +165,10 @@ def duplicate_candidates(
     return out
 
 
-def duplicate_numbers(
-    *,
-    category: Category,
-    lon: float | None,
-    lat: float | None,
-    text: str,
-    street_code: str,
-    committee_id: int | None = None,
-    compound_id: int | None = None,
-    limit: int = 5,
-) -> list[str]:
+def duplicate_numbers(**search: Unpack[DuplicateSearch]) -> list[str]:
     """The tracking numbers of ``duplicate_candidates`` (what intake keeps for the dispatcher), in
     one query."""
-    return [
-        match.number
-        for match in _ranked(
-            category=category,
-            lon=lon,
-            lat=lat,
-            text=text,
-            street_code=street_code,
-            committee_id=committee_id,
-            compound_id=compound_id,
-            exclude_id=None,
-            limit=limit,
-        )
-    ]
+    return [match.number for match in _ranked(**search)]
 
 
 @dataclass(frozen=True)
@@ -218,10 +187,10 @@ def _ranked(
     lat: float | None,
     text: str,
     street_code: str,
-    committee_id: int | None,
-    compound_id: int | None,
-    exclude_id: int | None,
-    limit: int,
+    committee_id: int | None = None,
+    compound_id: int | None = None,
+    exclude_id: int | None = None,
+    limit: int = 5,
 ) -> list[_Match]:
     query = text_normalised(text)
     point = (lon, lat) if lon is not None and lat is not None else None
