@@ -221,7 +221,9 @@ def _setup(backend: str, server: str | None, workdir: Path) -> str:
 
     # Production's task queue (the test settings run tasks inline, which would deliver the
     # notifications inside the request).
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    from shequ.config.settings import base as production
+
+    settings.TASKS = production.TASKS
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)

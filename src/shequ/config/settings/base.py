@@ -108,6 +108,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
         "transaction_mode": "IMMEDIATE",
     }
+elif DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    # Prepared statements for the statements written once for hot paths (``core.rows``); Django's
+    # own queries use client-side binding and are never prepared. ``off`` for a connection pooler
+    # that cannot keep prepared statements (PgBouncer before 1.21 in transaction mode).
+    _prepare = os.environ.get("SHEQU_DB_PREPARE_THRESHOLD", "1").strip().lower()
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        None if _prepare in {"", "off", "none", "0"} else int(_prepare)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication and security baseline (DOMAIN.md §14; ASVS + 等保 level 3) ------------------
@@ -172,7 +180,7 @@ MEDIA_ROOT = Path(os.environ.get("SHEQU_MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
 
 # --- Background work ------------------------------------------------------------------------
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+TASKS = {"default": {"BACKEND": "shequ.core.tasks_queue.DatabaseBackend"}}
 
 EMAIL_BACKEND = os.environ.get("SHEQU_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("SHEQU_FROM_EMAIL", "shequ@localhost")

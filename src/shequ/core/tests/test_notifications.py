@@ -500,7 +500,7 @@ def test_the_tick_runs_the_retry_job(resident):
 def test_with_the_database_queue_the_delivery_task_commits_with_the_outbox(resident, settings):
     from django_tasks_db.models import DBTaskResult
 
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "shequ.core.tasks_queue.DatabaseBackend"}}
 
     class RefusedError(Exception):
         pass
