@@ -59,6 +59,7 @@ import numpy as np
 from django.db import connection
 from rapidfuzz import fuzz
 
+from shequ.core.rows import statement_run
 from shequ.places.geo import EARTH_RADIUS_M, haversine_m
 
 from .models import OPEN_STATES, Case, Category
@@ -259,9 +260,7 @@ def _candidate_rows(
         params.append(committee_id)
     if exclude_id is not None:
         params.append(exclude_id)
-    with connection.cursor() as cursor:
-        cursor.execute(_candidate_sql(connection.vendor, shape, exclude_id is not None), params)
-        return [tuple(row) for row in cursor.fetchall()]
+    return statement_run(_candidate_sql(connection.vendor, shape, exclude_id is not None), params)
 
 
 _BOX = "lat BETWEEN %s AND %s AND lon BETWEEN %s AND %s"

@@ -24,7 +24,7 @@ from shequ.core.clock import calendar_pinned
 from shequ.core.errors import ApiError
 from shequ.core.events import events_batched
 from shequ.core.revisions import revisions_pinned
-from shequ.core.rows import rows_insert
+from shequ.core.rows import rows_flush, rows_insert, rows_pipelined, statement_run
 from shequ.core.texts import site_text
 from shequ.core.validators import validate_mobile
 from shequ.places.models import Compound, Division, DivisionLevel, Grid
@@ -62,13 +62,11 @@ def case_number_next(*, at: datetime) -> str:
     SQLite ≥ 3.35 both take ``INSERT … ON CONFLICT DO UPDATE … RETURNING``)."""
     day = timezone.localtime(at).date()
     table = connection.ops.quote_name(CaseSequence._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "  # noqa: S608 - fixed identifiers only
-            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [day],
-        )
-        (last,) = cursor.fetchone()
+    ((last,),) = statement_run(
+        f"INSERT INTO {table} (day, last) VALUES (%s, 1) "  # noqa: S608 - fixed identifiers only
+        f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+        [day],
+    )
     return f"SQ{day:%Y%m%d}{last:06d}"
 
 
@@ -231,7 +229,9 @@ def case_report(
         category=category, located=located, description=description, check_duplicates=check_duplicates
     )
     try:
-        with transaction.atomic(), calendar_pinned(), events_batched() as written:
+        # The rows that follow the case go to the server together (``rows_pipelined``): the
+        # follower, notifications and timer in one round trip, the events and task row in another.
+        with transaction.atomic(), calendar_pinned(), rows_pipelined(), events_batched() as written:
             case = _insert(
                 actor=reporter,
                 channel=channel,
@@ -272,7 +272,6 @@ def case_report(
             if channel == Channel.HOTLINE and source_ref:
                 # The hotline is told what became of its ticket: the delivery is tracked apart.
                 case_delivery_open(case=case, system=ExternalSystem.HOTLINE, external_id=source_ref)
-            start_stage(case, "registration", actor=reporter, at=at)
             follower_user = None if staff_channel else reporter
             if follower_user is not None or phone or email:
                 follower = CaseSubscription(
@@ -290,9 +289,11 @@ def case_report(
                     title=site_text(gettext_noop("您反映的问题已受理，编号 %(number)s"), number=case.number),
                     subscriptions=[follower],
                 )
+            start_stage(case, "registration", actor=reporter, at=at)
             if register:
                 from .services_transitions import case_register
 
+                rows_flush()  # registration reads the timer and the followers back
                 case = case_register(case=case, actor=actor)
     except IntegrityError:
         # A concurrent retry of the same source reference won the race: answer with its case.
@@ -356,6 +357,7 @@ def _insert(
         updated_at=at,
     )
     rows_insert([case])
+    rows_flush()  # every other row of the report points at it
     return case
 
 

@@ -6,13 +6,15 @@ from django.urls import URLPattern, URLResolver, include, path
 from shequ.config.api import api
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    # The machine interfaces first: their prefixes are their own, and URL resolution tries the
+    # patterns in order (the pages' catch-all "" include would be tried before them otherwise).
+    path("api/v1/", api.urls),
+    path("open311/v2/", include("shequ.cases.open311.urls")),
     path("", include("shequ.core.urls")),
     path("accounts/", include("shequ.accounts.urls")),
     path("places/", include("shequ.places.urls")),
     path("registry/", include("shequ.registry.urls")),
     path("cases/", include("shequ.cases.urls")),
-    path("open311/v2/", include("shequ.cases.open311.urls")),
-    path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -57,7 +57,7 @@ from django.utils.translation import gettext as _
 
 from .masking import mask_mobile, mask_text
 from .models import DeliveryState, Notification, NotificationChannel
-from .rows import rows_insert
+from .rows import rows_insert, rows_on_flush
 from .sms import sms_backend
 
 logger = logging.getLogger(__name__)
@@ -136,25 +136,29 @@ def notifications_write(rows: Sequence[Notification]) -> list[Notification]:
     """Insert outbox rows built by ``notify``/``notify_user`` and schedule the delivery of the external
     ones for after the surrounding transaction commits (one task for the batch)."""
     created = list(rows_insert(list(rows)))
-    pending = [row.pk for row in created if row.channel != NotificationChannel.IN_APP]
-    if pending:
-        if _queue_is_transactional():
-            # The database queue writes the task row in this transaction: the outbox rows and their
-            # delivery task commit together (one commit, not two) and a rollback drops both.
-            notifications_enqueue(ids=pending)
-        else:
-            transaction.on_commit(lambda: notifications_enqueue(ids=pending), robust=True)
+    external = [row for row in created if row.channel != NotificationChannel.IN_APP]
+    if external:
+        # The task needs the rows' ids: within ``rows_pipelined`` they come with the next flush.
+        rows_on_flush(lambda: _enqueue([row.pk for row in external]))
     return created
+
+
+def _enqueue(ids: list[int]) -> None:
+    if _queue_is_transactional():
+        # The database queue writes the task row in this transaction: the outbox rows and their
+        # delivery task commit together (one commit, not two) and a rollback drops both.
+        notifications_enqueue(ids=ids)
+    else:
+        transaction.on_commit(lambda: notifications_enqueue(ids=ids), robust=True)
 
 
 def _queue_is_transactional() -> bool:
     """Whether the task queue is django-tasks' database backend on the default database."""
     from django_tasks import task_backends
+    from django_tasks_db.backend import DatabaseBackend
 
-    backend = task_backends["default"]
     return (
-        type(backend).__module__.startswith("django_tasks_db")
-        and transaction.get_connection().in_atomic_block
+        isinstance(task_backends["default"], DatabaseBackend) and transaction.get_connection().in_atomic_block
     )
 
 

@@ -52,7 +52,7 @@ from .models import (
     Event,
 )
 from .revisions import revision_bump
-from .rows import rows_insert
+from .rows import rows_flush, rows_insert
 
 # === The calendar ===============================================================================
 
@@ -384,6 +384,7 @@ def deadline_start(
             scope_path=scope_path,
         )
         rows_insert([deadline])
+        rows_flush()  # its event names it: the key is needed now (within ``rows_pipelined``)
         _record(
             deadline,
             "DEADLINE_STARTED",

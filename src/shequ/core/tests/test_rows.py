@@ -6,13 +6,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from shequ.core.models import Deadline, Event, Revision
-from shequ.core.rows import BATCH, rows_insert
+from shequ.core.rows import BATCH, rows_flush, rows_insert, rows_on_flush, rows_pipelined, statement_run
 from shequ.places.models import Division
 
 pytestmark = pytest.mark.django_db
@@ -88,3 +88,92 @@ def test_signals_expressions_and_mixed_models_are_refused():
     with pytest.raises(TypeError, match="one model"):
         rows_insert([_deadline(), Event(occurred_at=timezone.now(), type="T")])
     assert not Deadline.objects.exists()
+
+
+# --- rows_pipelined ---------------------------------------------------------------------------------
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="pipelining is a PostgreSQL round-trip saving"
+)
+
+
+@postgresql_only
+def test_held_rows_go_together_at_the_end_of_the_block_with_their_keys():
+    division = Division.objects.create(code="990000000002", name="测试", level="city", path="x/")
+    deadline = _deadline(3)
+    event = Event(occurred_at=timezone.now(), subject_type="places.division", subject_id="1", type="T")
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as captured, rows_pipelined():
+            rows_insert([deadline])
+            rows_insert([event])
+            held = (deadline.pk, event.pk, len(captured))
+            assert not Deadline.objects.filter(subject_id="3").exists()  # not sent yet
+        assert held == (None, None, 0)
+        assert deadline.pk is not None
+        assert event.pk is not None
+        assert not deadline._state.adding
+        sent = [q["sql"] for q in captured if q["sql"].startswith("INSERT")]
+        assert len(sent) == 2  # both logged, with their statements
+    assert Deadline.objects.get(pk=deadline.pk).subject_id == "3"
+    assert Event.objects.get(pk=event.pk).subject_type == "places.division"
+    assert division.pk
+
+
+@postgresql_only
+def test_a_flush_gives_keys_now_and_callbacks_run_once_keys_are_known():
+    seen: list[object] = []
+    deadline = _deadline(4)
+    with transaction.atomic(), rows_pipelined():
+        rows_insert([deadline])
+        rows_on_flush(lambda: seen.append(deadline.pk))
+        assert seen == []
+        rows_flush()
+        assert seen == [deadline.pk]
+        assert deadline.pk is not None
+        later = _deadline(5)
+        rows_insert([later])
+        rows_on_flush(lambda: rows_insert([_deadline(6)]))  # a callback may hold more rows
+    assert set(Deadline.objects.values_list("subject_id", flat=True)) == {"4", "5", "6"}
+
+
+@postgresql_only
+def test_an_error_of_a_held_row_is_raised_by_the_flush_and_nothing_stays():
+    Revision.objects.create(key="test.taken", token="t" * 32, changed_at=timezone.now())
+
+    def report() -> None:
+        with transaction.atomic(), rows_pipelined():
+            rows_insert([_deadline(7)])
+            rows_insert([Revision(key="test.taken", token="u" * 32, changed_at=timezone.now())])
+
+    with pytest.raises(IntegrityError):
+        report()  # the key is taken: the flush at the block's end raises, as Django's error
+    assert not Deadline.objects.filter(subject_id="7").exists()
+    assert Revision.objects.get(key="test.taken").token == "t" * 32
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_the_block_needs_a_transaction():
+    with pytest.raises(RuntimeError, match="transaction"), rows_pipelined():
+        pass
+
+
+def test_outside_postgresql_or_outside_a_block_rows_are_written_at_once():
+    seen: list[object] = []
+    deadline = _deadline(8)
+    rows_insert([deadline])
+    rows_on_flush(lambda: seen.append(deadline.pk))
+    assert seen == [deadline.pk]
+    assert deadline.pk is not None
+    if connection.vendor != "postgresql":
+        with transaction.atomic(), rows_pipelined():
+            held = _deadline(9)
+            rows_insert([held])
+            assert held.pk is not None  # SQLite: no round trip to save
+
+
+def test_statement_run_returns_rows_and_logs_the_statement():
+    with CaptureQueriesContext(connection) as captured, transaction.atomic():
+        rows = statement_run("SELECT %s + 1, 'a%%b'", [41])
+    assert rows == [(42, "a%b")]
+    assert [q["sql"] for q in captured if "SELECT" in (q["sql"] or "")]
