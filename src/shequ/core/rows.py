@@ -248,18 +248,16 @@ def _flush(pipe: _Pipeline) -> None:
         _keyed(item.plan, item.objs, keys, pipe.alias)
     elif queued:
         connection = connections[pipe.alias]
-        with connection.cursor() as django_cursor:
-            pg = connection.connection
-            sent = []
-            with connection.wrap_database_errors, pg.pipeline():  # the answers come at its end
-                for item in queued:
-                    raw = _prepared_cursor_class()(pg)
-                    type(django_cursor)(raw, connection).execute(item.plan.server_sql, item.values)
-                    sent.append((raw, item))
-            for raw, item in sent:
-                keys = raw.fetchall() if item.plan.pk is not None else []
-                raw.close()
-                _keyed(item.plan, item.objs, keys, pipe.alias)
+        sent = []
+        with connection.wrap_database_errors, _connected(connection).pipeline():  # answers at its end
+            for item in queued:
+                raw, cursor = _server_cursor(connection)
+                cursor.execute(item.plan.server_sql, item.values)
+                sent.append((raw, item))
+        for raw, item in sent:
+            keys = raw.fetchall() if item.plan.pk is not None else []
+            raw.close()
+            _keyed(item.plan, item.objs, keys, pipe.alias)
     for callback in after:
         callback()
 
@@ -286,19 +284,34 @@ def statement_run(
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall() if fetch else []
-    with connection.cursor() as django_cursor:  # health check, thread check, the wrapper to use
-        pg = connection.connection
-        raw = _prepared_cursor_class()(pg)
-        cursor = type(django_cursor)(raw, connection)  # CursorWrapper or CursorDebugWrapper
-        try:
-            if not pg.autocommit and pg.info.transaction_status == _idle():
-                with connection.wrap_database_errors, pg.pipeline():
-                    cursor.execute(server_sql or _server_placeholders(sql), params)
-            else:
+    pg = _connected(connection)
+    raw, cursor = _server_cursor(connection)
+    try:
+        if not pg.autocommit and pg.info.transaction_status == _idle():
+            with connection.wrap_database_errors, pg.pipeline():
                 cursor.execute(server_sql or _server_placeholders(sql), params)
-            return raw.fetchall() if fetch else []
-        finally:
-            raw.close()
+        else:
+            cursor.execute(server_sql or _server_placeholders(sql), params)
+        return raw.fetchall() if fetch else []
+    finally:
+        raw.close()
+
+
+def _connected(connection: Any) -> Any:
+    """The driver connection, opened (and health-checked) as ``connection.cursor()`` would."""
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    return connection.connection
+
+
+def _server_cursor(connection: Any) -> tuple[Any, Any]:
+    """A server-side-parameters cursor on the open connection, and Django's wrapper around it (the
+    query log, ``execute_wrapper`` hooks, Django's errors) — what ``connection.cursor()`` wraps its
+    own cursor in."""
+    connection.validate_thread_sharing()
+    raw = _prepared_cursor_class()(connection.connection)
+    wrapped = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+    return raw, wrapped
 
 
 @lru_cache(maxsize=1)
