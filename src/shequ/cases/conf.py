@@ -39,8 +39,14 @@ def stage_deadline(stage: str) -> tuple[Decimal, str]:
     return Decimal(str(amount)), str(unit)
 
 
-def escalation_steps() -> list[dict[str, Any]]:
-    return list(getattr(settings, "SHEQU_CASE_ESCALATION", DEFAULT_ESCALATION))
+def escalation_steps(stage: str = "handling") -> list[dict[str, Any]]:
+    """The supervision steps of an overdue ``stage`` timer. ``SHEQU_CASE_ESCALATION`` is either one
+    list of steps for every supervised stage, or a dictionary of lists by stage (a stage it leaves out
+    takes the default steps; an empty list supervises nothing for that stage)."""
+    configured = getattr(settings, "SHEQU_CASE_ESCALATION", DEFAULT_ESCALATION)
+    if isinstance(configured, dict):
+        return list(configured.get(stage, DEFAULT_ESCALATION))
+    return list(configured)
 
 
 def max_extensions() -> int:

@@ -5,9 +5,12 @@
   answer; the street's dispatch centre for its review of a "not solved" answer), write the overdue
   event, and close a case whose resident did not answer within the confirmation window ("no
   response").
-- ``cases_escalate`` raises supervision on overdue handling timers by the configured steps
-  (ordinary → yellow card → red card) and brings them to the street and the district. One automatic
-  supervision per timer and level (a unique constraint), so a repeated run issues nothing new.
+- ``cases_escalate`` raises supervision on every overdue timer of a stage where staff must act
+  (registration, dispatch, sign-for, handling, check, the centre's review of a "not solved" answer)
+  by the configured steps (ordinary → yellow card → red card) and brings them to the street and the
+  district. The resident's confirmation is not supervised: unanswered, it closes the case as "no
+  response". One automatic supervision per timer and level (a unique constraint), so a repeated run
+  issues nothing new.
 """
 
 from __future__ import annotations
@@ -28,9 +31,19 @@ from shequ.core.ticks import periodic_job_register
 from . import conf
 from .machine import CASE_DEADLINE_OVERDUE, CASE_DEADLINE_REMINDED, CASE_ESCALATED
 from .models import Case
-from .services_common import DEADLINE_KIND, iso, record, tell_followers
+from .services_common import DEADLINE_KIND, handler_key, iso, record, tell_followers
 
 _STAGE_OF_KIND = {kind: stage for stage, kind in DEADLINE_KIND.items()}
+
+# The stages whose lateness is supervised, and the reason each supervision gives.
+SUPERVISED_STAGES: dict[str, str] = {
+    "registration": gettext_noop("立案超期 %(days)s 个工作日"),
+    "dispatch": gettext_noop("派遣超期 %(days)s 个工作日"),
+    "sign_for": gettext_noop("签收超期 %(days)s 个工作日"),
+    "handling": gettext_noop("处置超期 %(days)s 个工作日"),
+    "check": gettext_noop("核查超期 %(days)s 个工作日"),
+    "review": gettext_noop("复核超期 %(days)s 个工作日"),
+}
 
 
 def _case_of(deadline: Deadline) -> Case | None:
@@ -106,15 +119,15 @@ def _overdue(deadline: Deadline) -> None:
 
 
 def cases_escalate(*, now: datetime | None = None) -> int:
-    """Issue the automatic supervision steps every overdue handling timer has reached. Returns the
-    number of supervisions issued."""
+    """Issue the automatic supervision steps every overdue timer of a supervised stage has reached.
+    Returns the number of supervisions issued."""
     from .notifications import supervisors_notify
     from .services_transitions import case_supervise
 
     now = now or timezone.now()
-    steps = sorted(conf.escalation_steps(), key=lambda step: step["after_work_days"])
+    kinds = [DEADLINE_KIND[stage] for stage in SUPERVISED_STAGES]
     overdue = list(
-        Deadline.objects.filter(kind=DEADLINE_KIND["handling"], state=DeadlineState.RUNNING, due_at__lt=now)
+        Deadline.objects.filter(kind__in=kinds, state=DeadlineState.RUNNING, due_at__lt=now)
         .order_by("due_at", "pk")
         .prefetch_related("pauses")
     )
@@ -127,6 +140,8 @@ def cases_escalate(*, now: datetime | None = None) -> int:
         issued_levels.setdefault(deadline_id, set()).add(level)
     issued = 0
     for deadline in overdue:
+        stage = _STAGE_OF_KIND[deadline.kind]
+        steps = sorted(conf.escalation_steps(stage), key=lambda step: step["after_work_days"])
         late = elapsed(deadline.due_at, now, Unit.WORK_DAYS)
         due_steps = [
             s
@@ -140,7 +155,7 @@ def cases_escalate(*, now: datetime | None = None) -> int:
             continue
         for step in due_steps:
             target = case.street.code if step["escalate_to"] == "street" else case.district.code
-            reason = site_text(gettext_noop("处置超期 %(days)s 个工作日"), days=f"{late:.1f}")
+            reason = site_text(SUPERVISED_STAGES[stage], days=f"{late:.1f}")
             case = case_supervise(
                 case=case,
                 actor=None,
@@ -149,6 +164,8 @@ def cases_escalate(*, now: datetime | None = None) -> int:
                 escalate_to=target,
                 points=int(step.get("points", 0)),
                 automatic=True,
+                deadline=deadline,
+                target=_late_party(case, stage),
             )
             with transaction.atomic():
                 record(
@@ -156,7 +173,12 @@ def cases_escalate(*, now: datetime | None = None) -> int:
                     CASE_ESCALATED,
                     actor=None,
                     old_state=case.state,
-                    data={"level": str(step["level"]), "to": target, "late_work_days": str(late)},
+                    data={
+                        "level": str(step["level"]),
+                        "to": target,
+                        "kind": stage,
+                        "late_work_days": str(late),
+                    },
                 )
                 supervisors_notify(
                     case=case,
@@ -167,6 +189,14 @@ def cases_escalate(*, now: datetime | None = None) -> int:
                 )
             issued += 1
     return issued
+
+
+def _late_party(case: Case, stage: str) -> str:
+    """Who a late ``stage`` waits on: the responsible unit signs for and handles; registration,
+    dispatch, the check and the review of a "not solved" answer are the street's own steps."""
+    if stage in {"sign_for", "handling"}:
+        return handler_key(case) or ""
+    return case.street.code
 
 
 def _escalate_job(now: datetime) -> Any:

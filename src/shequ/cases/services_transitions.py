@@ -22,7 +22,7 @@ from django.utils.translation import gettext_noop
 from shequ.accounts.models import Organisation
 from shequ.core.clock import deadline_add
 from shequ.core.errors import ApiError
-from shequ.core.models import SUPERVISION_ORDER, Supervision, SupervisionLevel
+from shequ.core.models import SUPERVISION_ORDER, Deadline, Supervision, SupervisionLevel
 from shequ.core.services_clock import deadline_extend, deadline_pause, deadline_resume
 from shequ.core.texts import site_text
 from shequ.places.models import Division
@@ -1038,9 +1038,14 @@ def case_supervise(
     escalate_to: str = "",
     points: int | None = None,
     automatic: bool = False,
+    deadline: Deadline | None = None,
+    target: str | None = None,
     expected_version: int | None = None,
 ) -> Case:
-    """督办 (ordinary → yellow card → red card): a supervision row, the case's level raised, the unit told."""
+    """督办 (ordinary → yellow card → red card): a supervision row, the case's level raised, the one
+    supervised told. ``target`` is who is supervised (default: the responsible unit); an automatic
+    supervision names the overdue timer it is for (``deadline``; default: the running handling
+    timer)."""
     reason = required(reason, "reason", _("请说明督办事由。"))
     if level not in SupervisionLevel.values or level == SupervisionLevel.NONE:
         raise ApiError(_("督办级别无效。"), code="invalid", field="level", status=422)
@@ -1055,14 +1060,16 @@ def case_supervise(
         if lower and not automatic:
             raise ApiError(_("督办级别不能降低。"), code="invalid", field="level", status=422)
         at = _now()
-        deadline = open_deadline(case, "handling")
+        if automatic and deadline is None:
+            deadline = open_deadline(case, "handling")
+        supervised = (handler_key(case) or "") if target is None else target
         default_points = {SupervisionLevel.YELLOW: 5, SupervisionLevel.RED: 10}.get(level, 0)  # type: ignore[call-overload]
         Supervision.objects.create(
             subject_type="cases.case",
             subject_id=str(case.pk),
             level=level,
             reason=reason[:500],
-            target=handler_key(case) or "",
+            target=supervised,
             points=default_points if points is None else points,
             deadline=deadline if automatic else None,
             escalated_to=escalate_to,
@@ -1089,14 +1096,15 @@ def case_supervise(
                 "automatic": automatic,
             },
         )
-        handler_notify(
-            case=case,
-            kind="case_supervised",
-            title=site_text(
-                gettext_noop("案件 %(n)s 被%(level)s"), n=case.number, level=SupervisionLevel(level).label
-            ),
-            body=reason,
-        )
+        if supervised and supervised == handler_key(case):
+            handler_notify(
+                case=case,
+                kind="case_supervised",
+                title=site_text(
+                    gettext_noop("案件 %(n)s 被%(level)s"), n=case.number, level=SupervisionLevel(level).label
+                ),
+                body=reason,
+            )
     return case
 
 

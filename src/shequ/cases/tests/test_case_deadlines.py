@@ -335,11 +335,18 @@ def test_sign_for_timer_reminds_and_goes_overdue(
     with django_capture_on_commit_callbacks(execute=True):
         tick()
     assert [e.data["kind"] for e in case_types(case, "CASE_DEADLINE_OVERDUE")] == ["sign_for"]
-    # Signing late: the timer is missed and the event says so. No escalation for signing.
+    # Signing late: the timer is missed and the event says so. The tick's escalation supervised the
+    # late sign-for (ordinary, the unit is the one late).
     clock.move_to(at(2026, 3, 2, 13, 30))
     case = case_accept(case=case, actor=w.handler)
     sign_for.refresh_from_db()
     assert sign_for.state == DeadlineState.MISSED
     assert case_types(case, "CASE_ACCEPTED")[0].data["on_time"] is False
     assert case.state == CaseState.HANDLING
-    assert not Supervision.objects.filter(subject_id=str(case.pk)).exists()
+    (supervision,) = Supervision.objects.filter(subject_id=str(case.pk))
+    assert (supervision.level, supervision.target, supervision.deadline_id) == (
+        "ordinary",
+        f"org:{w.branch.pk}",
+        sign_for.pk,
+    )
+    assert supervision.reason.startswith("签收超期")

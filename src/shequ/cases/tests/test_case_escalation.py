@@ -1,6 +1,7 @@
-"""Escalation of overdue handling (督办, DOMAIN.md §5) with frozen time: ordinary → yellow card → red
+"""Escalation of overdue timers (督办, DOMAIN.md §5) with frozen time: ordinary → yellow card → red
 card by working days overdue (default 0 / 2 / 5, points 0 / 5 / 10), brought to the street, then the
-district; the supervisors there are told; a repeated run issues nothing."""
+district; the supervisors there are told; a repeated run issues nothing. Every stage where staff must
+act is supervised by its own timer (registration, dispatch, sign-for, handling, check, review)."""
 
 from __future__ import annotations
 
@@ -169,7 +170,17 @@ def test_a_case_found_far_overdue_gets_every_step_at_once(world: CaseWorld, cloc
     assert escalate(clock, at(2026, 3, 12, 10, 0)) == 0
 
 
-def test_only_running_handling_timers_escalate(world: CaseWorld, clock: Any) -> None:
+def by_timer(case: Case) -> dict[str, list[tuple[str, str, str]]]:
+    """The automatic supervisions of a case by the kind of timer they are for: (level, who is
+    supervised, reason)."""
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    rows = Supervision.objects.filter(subject_id=str(case.pk), automatic=True).select_related("deadline")
+    for s in rows.order_by("pk"):
+        out.setdefault(s.deadline.kind, []).append((s.level, s.target, s.reason))
+    return out
+
+
+def test_every_running_staff_timer_escalates_by_its_own_stage(world: CaseWorld, clock: Any) -> None:
     w = world
     handled = in_hands(w, description="已处置的案件")
     suspended = in_hands(w, description="挂账的案件")
@@ -177,14 +188,52 @@ def test_only_running_handling_timers_escalate(world: CaseWorld, clock: Any) -> 
     clock.move_to(at(2026, 3, 2, 15, 0))
     case_handle(case=handled, actor=w.handler, result="已处置")
     case_suspend(case=suspended, actor=w.dispatcher, reason="等待业主大会", review_on=date(2026, 3, 20))
-    # The registered-but-not-dispatched case is overdue too: its handling clock runs from 立案.
-    assert escalate(clock, at(2026, 3, 12, 10, 0)) == 3
-    assert supervisions(handled) == []
+    street = w.tree.street(1, 1).code
+
+    assert escalate(clock, at(2026, 3, 12, 10, 0)) == 9
+    # Suspended: its clock is paused, nothing is late.
     assert supervisions(suspended) == []
-    assert [level for level, *_rest in supervisions(waiting)] == ["ordinary", "yellow", "red"]
+    # Handled on time; the on-site check (1 working day, the street's step) is what is late.
+    assert set(by_timer(handled)) == {"case_check"}
+    assert [(level, target) for level, target, _r in by_timer(handled)["case_check"]] == [
+        ("ordinary", street),
+        ("yellow", street),
+        ("red", street),
+    ]
+    assert by_timer(handled)["case_check"][0][2].startswith("核查超期")
+    # Registered, never dispatched: the dispatch (the street's) and the handling clock, which runs
+    # from 立案, are both late; with no unit yet, the handling supervision names none.
+    late = by_timer(waiting)
+    assert set(late) == {"case_dispatch", "case_handling"}
+    assert [(level, target) for level, target, _r in late["case_dispatch"]] == [
+        ("ordinary", street),
+        ("yellow", street),
+        ("red", street),
+    ]
+    assert late["case_dispatch"][0][2].startswith("派遣超期")
+    assert [target for _level, target, _r in late["case_handling"]] == ["", "", ""]
+    assert late["case_handling"][0][2].startswith("处置超期")
+    escalated = case_rows(waiting, "CASE_ESCALATED")
+    assert sorted({e.data["kind"] for e in escalated}) == ["dispatch", "handling"]
     waiting.refresh_from_db()
-    # No unit yet: the supervision names none, the escalation goes to the street and district all the same.
-    assert Supervision.objects.filter(subject_id=str(waiting.pk), target="").count() == 3
+    assert waiting.supervision_level == "red"
+    # The unit is told only of its own lateness: the check is not the handler's.
+    assert told("case_supervised", w.handler) == 0
+    # A second run issues nothing.
+    assert escalate(clock, at(2026, 3, 12, 10, 5)) == 0
+
+
+def test_the_steps_may_differ_by_stage(world: CaseWorld, clock: Any, settings: Any) -> None:
+    settings.SHEQU_CASE_ESCALATION = {
+        "dispatch": [],  # the dispatch of this street is not supervised
+        "handling": [{"after_work_days": 1, "level": "yellow", "escalate_to": "district", "points": 5}],
+    }
+    w = world
+    waiting = case_register(case=w.report(description="未派遣的案件"), actor=w.dispatcher)
+    assert escalate(clock, at(2026, 3, 4, 10, 0)) == 1
+    assert [(level, kind) for kind, rows in by_timer(waiting).items() for level, *_rest in rows] == [
+        ("yellow", "case_handling")
+    ]
 
 
 def test_escalation_steps_are_configurable(world: CaseWorld, clock: Any, settings: Any) -> None:

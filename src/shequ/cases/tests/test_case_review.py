@@ -133,14 +133,24 @@ def test_a_not_solved_answer_on_friday_is_due_for_review_on_monday(
     assert told(w.handler, "case_deadline_reminded") == []
     assert told(w.other_dispatcher, "case_review_reminded") == []
 
-    # 100 %: overdue, once; the escalation job leaves the review timer alone (it escalates handling).
+    # 100 %: overdue, once; the escalation job supervises the late review — the street's own step.
     tick(clock, DUE - timedelta(minutes=1), django_capture_on_commit_callbacks)
     assert deadline_events(case, "CASE_DEADLINE_OVERDUE") == []
     tick(clock, DUE + timedelta(minutes=1), django_capture_on_commit_callbacks)
     tick(clock, DUE + timedelta(minutes=2), django_capture_on_commit_callbacks)
     assert len(deadline_events(case, "CASE_DEADLINE_OVERDUE")) == 1
+    assert cases_escalate(now=DUE + timedelta(hours=1)) == 1
+    (supervision,) = Supervision.objects.filter(subject_id=str(case.pk))
+    street = w.tree.street(1, 1).code
+    assert (supervision.level, supervision.target, supervision.escalated_to, supervision.deadline_id) == (
+        "ordinary",
+        street,
+        street,
+        timer.pk,
+    )
+    assert supervision.reason.startswith("复核超期")
+    assert told(w.handler, "case_supervised") == []  # the unit is not the one late
     assert cases_escalate(now=DUE + timedelta(hours=1)) == 0
-    assert not Supervision.objects.filter(subject_id=str(case.pk)).exists()
 
     # The centre closes it late: the timer ends missed, and the case is closed.
     clock.move_to(DUE + timedelta(hours=1))
