@@ -328,5 +328,13 @@ class SuperviseForm(ActionForm):
     reason = forms.CharField(label=_("督办事由"), max_length=500)
 
 
+class PetitionLinkForm(ActionForm):
+    petition_ref = forms.CharField(
+        label=_("信访件编号"),
+        max_length=64,
+        help_text=_("同一事项的信访件：案件将被标记，避免一事两办。"),
+    )
+
+
 class RevealForm(forms.Form):
     purpose = forms.CharField(label=_("查看用途"), min_length=2, max_length=255)

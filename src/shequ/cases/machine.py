@@ -121,6 +121,16 @@ TRANSITIONS: dict[str, Transition] = {
             "CASE_SUPERVISED",
         ),
         _t("reroute", IN_HANDS - {S.HANDLED, S.CHECKING}, S.DISPATCHED, DISPATCH, "area", "CASE_REROUTED"),
+        # A petition (信访) on the same matter is linked by its number: the case is flagged, so that one
+        # matter is not handled twice (the state does not change).
+        _t(
+            "link_petition",
+            OPEN_BEFORE_DISPATCH | IN_HANDS | {S.CONFIRMING},
+            None,
+            DISPATCH | frozenset({Role.PETITION_OFFICER}),
+            "area",
+            "CASE_PETITION_LINKED",
+        ),
     ]
 }
 

@@ -244,6 +244,7 @@ class CaseOut(CaseRow):
     result: str
     redirect_route: str
     master: str | None
+    petition_ref: str = Field("", description="staff only: a petition (信访件) on the same matter")
     first_responsible: bool
     route_note: str
     counts: dict[str, int]
@@ -390,6 +391,12 @@ class SuperviseIn(TransitionIn):
 
 
 # The body each transition reads (``POST /cases/{number}/transitions/{name}``).
+class PetitionLinkIn(TransitionIn):
+    petition_ref: str = Field(
+        ..., min_length=1, max_length=64, description="the petition's number (信访件编号)"
+    )
+
+
 TRANSITION_BODIES: dict[str, type[TransitionIn]] = {
     "verify": NoteIn,
     "register": RegisterIn,
@@ -416,6 +423,7 @@ TRANSITION_BODIES: dict[str, type[TransitionIn]] = {
     "reopen": ReasonIn,
     "supervise": SuperviseIn,
     "reroute": RouteIn,
+    "link_petition": PetitionLinkIn,
 }
 
 

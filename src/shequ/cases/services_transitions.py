@@ -9,6 +9,7 @@ Open311, imports, commands and the tick.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -1018,6 +1019,42 @@ def case_reopen(*, case: Case, actor: Any, reason: str, expected_version: int | 
             kind="case_reopened",
             title=site_text(gettext_noop("案件 %(n)s 重新办理"), n=case.number),
             body=reason,
+        )
+    return case
+
+
+# --- petitions ----------------------------------------------------------------------------------
+
+PETITION_REF = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-_/]{2,63}$")
+
+
+def case_petition_link(
+    *, case: Case, actor: Any, petition_ref: str, expected_version: int | None = None
+) -> Case:
+    """Link a petition (信访件) on the same matter by its number: the case is flagged for everyone who
+    works on it, and a merge carries the link to the master. Linking the number it already has
+    changes nothing."""
+    ref = required(petition_ref, "petition_ref", _("请填写信访件编号。"))
+    if not PETITION_REF.match(ref):
+        raise ApiError(
+            _("信访件编号只能由字母、数字和 - _ / 组成（3–64 位）。"),
+            code="invalid",
+            field="petition_ref",
+            status=422,
+        )
+    with transaction.atomic():
+        case, old = _begin(case, "link_petition", actor, expected_version)
+        if case.petition_ref == ref:
+            return case
+        previous = case.petition_ref
+        case.petition_ref = ref
+        save(case, ["petition_ref"])
+        record(
+            case,
+            CASE_PETITION_LINKED,
+            actor=actor,
+            old_state=old,
+            data={"petition": ref, "replaced": previous} if previous else {"petition": ref},
         )
     return case
 

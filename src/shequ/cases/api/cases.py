@@ -195,6 +195,7 @@ def case_out(case: Case, user: Any, *, attachments: list[dict[str, str]] | None 
         "result": case.result,
         "redirect_route": case.redirect_route,
         "master": master,
+        "petition_ref": case.petition_ref if staff else "",
         "first_responsible": case.first_responsible,
         "route_note": case.route_note if staff else "",
         "counts": {
@@ -335,6 +336,7 @@ SERVICES: dict[str, Callable[..., Case]] = {
     "reopen": transitions.case_reopen,
     "supervise": transitions.case_supervise,
     "reroute": transitions.case_reroute,
+    "link_petition": transitions.case_petition_link,
 }
 
 

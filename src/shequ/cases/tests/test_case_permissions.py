@@ -91,6 +91,8 @@ TABLE: dict[str, tuple[set[str], set[str], str]] = {
     "close": ({"confirming"}, CENTRE, AREA),
     "reopen": ({"closed"}, RESIDENT | CENTRE, REPORTER),
     "supervise": (OPEN, CENTRE, AREA),
+    # 信访干部 of the area may link the petition they hold to the case on the same matter.
+    "link_petition": (OPEN, CENTRE | {"petition_officer"}, AREA),
     "reroute": (
         {"dispatched", "return_requested", "handling", "extension_requested", "suspended"},
         CENTRE,
@@ -302,7 +304,13 @@ def test_organisation_staff_act_only_on_what_is_routed_to_them(seats: Seats) -> 
 def test_buttons_on_the_case_page(seats: Seats) -> None:
     case = seats.case_for("department_handler", "handling")
     assert transitions_for(seats.inside["department_handler"], case) == ["extension_request", "handle"]
-    assert transitions_for(seats.inside["street_dispatcher"], case) == ["suspend", "supervise", "reroute"]
+    assert transitions_for(seats.inside["street_dispatcher"], case) == [
+        "suspend",
+        "supervise",
+        "reroute",
+        "link_petition",
+    ]
+    assert transitions_for(seats.inside["petition_officer"], case) == ["link_petition"]
     assert transitions_for(seats.inside["resident"], case) == []
 
 

@@ -306,6 +306,15 @@ ACTIONS: dict[str, ActionSpec] = {
             _("已改派。"),
             needs_units=True,
         ),
+        ActionSpec(
+            "link_petition",
+            _("关联信访件"),
+            f.PetitionLinkForm,
+            lambda c, a, fm, v: st.case_petition_link(
+                case=c, actor=a, petition_ref=fm.cleaned_data["petition_ref"], expected_version=v
+            ),
+            _("已关联信访件。"),
+        ),
     ]
 }
 
@@ -326,6 +335,7 @@ BOARD_ACTIONS = (
     "suspend",
     "reroute",
     "supervise",
+    "link_petition",
 )
 QUEUE_ACTIONS = ("accept", "handle", "resume", "return_request", "extension_request")
 CHECK_ACTIONS = ("check_start", "check_pass", "check_fail")
