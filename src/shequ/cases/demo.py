@@ -10,15 +10,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from shequ.accounts.demo import DEMO_PREFIX, STREET_CODE
 from shequ.accounts.models import Role, User
+from shequ.core.texts import site_text
 from shequ.places.models import Compound, Division
 
 from . import services_transitions as t
 from .models import Case, Category, Channel, Feedback, ResponsibleKind
 from .services_intake import case_report
+
+# What the demo stores on cases is written in the site language, like any stored text.
+HANDLED_ON_SITE = gettext_noop("已到场处置")
+STILL_LEFT = gettext_noop("现场仍有残留")
+CLEARED = gettext_noop("已清理完毕")
 
 DEMO_REF_PREFIX = "demo-"
 
@@ -65,10 +71,12 @@ def _walk(case: Case, stage: int, actors: dict[str, User], rng: random.Random) -
         steps.append(lambda c: t.case_accept(case=c, actor=_doer(c, handler, officer)))
         doer = handler
     if stage >= 6 and case.category.check_required:
-        steps.append(lambda c: t.case_handle(case=c, actor=_doer(c, doer, officer), result=_("已到场处置")))
+        steps.append(
+            lambda c: t.case_handle(case=c, actor=_doer(c, doer, officer), result=site_text(HANDLED_ON_SITE))
+        )
         steps.append(lambda c: t.case_check_start(case=c, actor=dispatcher))
-        steps.append(lambda c: t.case_check_fail(case=c, actor=dispatcher, reason=_("现场仍有残留")))
-    steps.append(lambda c: t.case_handle(case=c, actor=_doer(c, doer, officer), result=_("已清理完毕")))
+        steps.append(lambda c: t.case_check_fail(case=c, actor=dispatcher, reason=site_text(STILL_LEFT)))
+    steps.append(lambda c: t.case_handle(case=c, actor=_doer(c, doer, officer), result=site_text(CLEARED)))
     if case.category.check_required:
         steps.append(lambda c: t.case_check_start(case=c, actor=dispatcher))
         steps.append(lambda c: t.case_check_pass(case=c, actor=dispatcher))

@@ -38,3 +38,14 @@ def test_the_command_fills_the_dashboards(tree: SmallTree) -> None:
     call_command("demo_cases", "--count", "8", stdout=out)
     assert "demo cases created: 8" in out.getvalue()
     assert CaseMetricDay.objects.filter(level="street", node="310101002000", category_code="").exists()
+
+
+def test_what_the_demo_stores_is_in_the_site_language_whoever_runs_it(tree: SmallTree) -> None:
+    from django.utils import translation
+
+    demo_accounts_ensure(seed=None)
+    with translation.override("en"):
+        demo_cases_ensure(count=16)
+    results = set(Case.objects.exclude(result="").values_list("result", flat=True))
+    assert results
+    assert results <= {"已到场处置", "已清理完毕"}

@@ -14,8 +14,22 @@ from shequ.accounts.models import Role
 from shequ.accounts.security import is_staff_user
 from shequ.accounts.visibility import scope_of
 from shequ.core.navigation import nav_entries_for
+from shequ.core.texts import labelled, with_detail
 
 register = template.Library()
+
+
+@register.filter(name="labelled")
+def labelled_filter(label: Any, value: Any) -> str:
+    """``{{ label|labelled:value }}``: "label：value" in the active language (``core.texts``)."""
+    return labelled(label, value)
+
+
+@register.filter(name="with_detail")
+def with_detail_filter(text: Any, detail: Any) -> str:
+    """``{{ text|with_detail:detail }}``: "text（detail）" in the active language, or the text alone
+    when there is no detail."""
+    return with_detail(text, detail) if detail else str(text)
 
 
 @dataclass(frozen=True)

@@ -52,3 +52,17 @@ def test_joiners_follow_the_readers_language() -> None:
         assert with_detail("Branch", "department branch") == "Branch (department branch)"
         assert listed(["SQ1", "SQ2", "SQ3"]) == "SQ1, SQ2, SQ3"
         assert listed([]) == ""
+
+
+def test_templates_join_with_the_same_helpers_and_escape_what_they_join() -> None:
+    from django.template import engines
+
+    page = engines["django"].from_string(
+        "{% load shequ_ui %}{{ label|labelled:value }}|"
+        "{{ unit|with_detail:sector }}|{{ unit|with_detail:'' }}"
+    )
+    context = {"label": "错误", "value": "<b>必填</b>", "unit": "街道", "sector": "城管"}
+    with translation.override("zh-hans"):
+        assert page.render(context) == "错误：&lt;b&gt;必填&lt;/b&gt;|街道（城管）|街道"
+    with translation.override("en"):
+        assert page.render(context) == "错误: &lt;b&gt;必填&lt;/b&gt;|街道 (城管)|街道"
