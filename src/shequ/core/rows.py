@@ -156,7 +156,9 @@ def _insert(objs: Sequence[M], using: str | None, receivers_applied: bool) -> No
     plan = _plan(model, alias, connection.vendor, len(objs))
     values = _values(plan, objs, connection)
     pipe = _pipeline.get()
-    if pipe is not None and pipe.alias == alias:
+    # Held only at the block's own level: inside a savepoint opened within the block, a row is
+    # written at once, so that rolling back to the savepoint takes it away.
+    if pipe is not None and pipe.alias == alias and len(connection.savepoint_ids) == pipe.depth:
         pipe.queued.append(_Queued(plan=plan, objs=objs, values=values))
         return
     keys = statement_run(plan.sql, values, using=alias, server_sql=plan.server_sql, fetch=plan.pk is not None)
@@ -185,6 +187,7 @@ class _Queued:
 @dataclass
 class _Pipeline:
     alias: str
+    depth: int  # the savepoints open when the block began
     queued: list[_Queued] = dataclass_field(default_factory=list)
     after: list[Callable[[], None]] = dataclass_field(default_factory=list)
 
@@ -200,7 +203,9 @@ def rows_pipelined(*, using: str = "default") -> Iterator[None]:
 
     Use it inside the transaction, around writes that do not read back what they insert (held rows
     are not in the database before the flush): a service that needs a key at once calls
-    ``rows_flush()`` first. An error of a held statement is raised by the flush. On other databases
+    ``rows_flush()`` first. Rows inserted inside a savepoint opened within the block are written at
+    once (a rollback to the savepoint must take them away). An error of a held statement is raised by
+    the flush. On other databases
     (SQLite runs in this process: a statement costs no round trip) rows are inserted at once, as
     without the block."""
     connection = connections[using]
@@ -209,7 +214,7 @@ def rows_pipelined(*, using: str = "default") -> Iterator[None]:
         return
     if not connection.in_atomic_block:
         raise RuntimeError("rows_pipelined holds a transaction's writes: open the transaction first.")
-    pipe = _Pipeline(alias=using)
+    pipe = _Pipeline(alias=using, depth=len(connection.savepoint_ids))
     reset = _pipeline.set(pipe)
     try:
         yield
@@ -249,15 +254,18 @@ def _flush(pipe: _Pipeline) -> None:
     elif queued:
         connection = connections[pipe.alias]
         sent = []
-        with connection.wrap_database_errors, _connected(connection).pipeline():  # answers at its end
-            for item in queued:
-                raw, cursor = _server_cursor(connection)
-                cursor.execute(item.plan.server_sql, item.values)
-                sent.append((raw, item))
-        for raw, item in sent:
-            keys = raw.fetchall() if item.plan.pk is not None else []
-            raw.close()
-            _keyed(item.plan, item.objs, keys, pipe.alias)
+        try:
+            with connection.wrap_database_errors, _connected(connection).pipeline():  # answers at its end
+                for item in queued:
+                    raw, cursor = _server_cursor(connection)
+                    sent.append((raw, item))
+                    cursor.execute(item.plan.server_sql, item.values)
+            for raw, item in sent:
+                keys = raw.fetchall() if item.plan.pk is not None else []
+                _keyed(item.plan, item.objs, keys, pipe.alias)
+        finally:
+            for raw, _item in sent:
+                raw.close()
     for callback in after:
         callback()
 

@@ -177,3 +177,23 @@ def test_statement_run_returns_rows_and_logs_the_statement():
         rows = statement_run("SELECT %s + 1, 'a%%b'", [41])
     assert rows == [(42, "a%b")]
     assert [q["sql"] for q in captured if "SELECT" in (q["sql"] or "")]
+
+
+@postgresql_only
+def test_rows_inside_a_savepoint_of_the_block_are_written_at_once_and_rolled_back_with_it():
+    kept, dropped = _deadline(10), _deadline(11)
+
+    class UndoError(Exception):
+        pass
+
+    with transaction.atomic(), rows_pipelined():
+        rows_insert([kept])  # held until the block ends
+        try:
+            with transaction.atomic():  # a savepoint
+                rows_insert([dropped])
+                assert dropped.pk is not None  # written at once, inside the savepoint
+                raise UndoError
+        except UndoError:
+            pass
+        assert kept.pk is None
+    assert set(Deadline.objects.values_list("subject_id", flat=True)) == {"10"}
