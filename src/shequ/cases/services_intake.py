@@ -60,14 +60,25 @@ def case_number_next(*, at: datetime) -> str:
     """Next tracking number of the day: SQ + yyyymmdd + 6-digit sequence. One statement: the day's
     counter row is created or bumped under its row lock and the new value returned (PostgreSQL and
     SQLite ≥ 3.35 both take ``INSERT … ON CONFLICT DO UPDATE … RETURNING``)."""
+    return _number_and_key(at=at)[0]
+
+
+def _number_and_key(*, at: datetime) -> tuple[str, int | None]:
+    """The day's next tracking number and, on PostgreSQL, the new case's key drawn from the key's
+    sequence in the same statement: the case then goes to the server together with the rows that
+    point at it (``rows_pipelined``) instead of in a round trip of its own."""
     day = timezone.localtime(at).date()
     table = connection.ops.quote_name(CaseSequence._meta.db_table)
-    ((last,),) = statement_run(
+    key_sql = ""
+    if connection.vendor == "postgresql":
+        case_table = Case._meta.db_table
+        key_sql = f", nextval(pg_get_serial_sequence('{case_table}', 'id'))"
+    ((last, *key),) = statement_run(
         f"INSERT INTO {table} (day, last) VALUES (%s, 1) "  # noqa: S608 - fixed identifiers only
-        f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+        f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last{key_sql}",
         [day],
     )
-    return f"SQ{day:%Y%m%d}{last:06d}"
+    return f"SQ{day:%Y%m%d}{last:06d}", (key[0] if key else None)
 
 
 class _Place:
@@ -327,8 +338,10 @@ def _insert(
     if located.street is None or located.district is None:
         raise _invalid(_("无法确定问题所在的街镇，请重新选点。"), "location")
     deepest = located.committee or located.street
+    number, key = _number_and_key(at=at)
     case = Case(
-        number=case_number_next(at=at),
+        pk=key,
+        number=number,
         channel=channel,
         source_ref=source_ref,
         category=category,
@@ -357,7 +370,8 @@ def _insert(
         updated_at=at,
     )
     rows_insert([case])
-    rows_flush()  # every other row of the report points at it
+    if case.pk is None:
+        rows_flush()  # every other row of the report points at it
     return case
 
 

@@ -82,14 +82,15 @@ class _Plan:
 
 
 @lru_cache(maxsize=256)
-def _plan(model: type[Model], alias: str, vendor: str, count: int) -> _Plan:
+def _plan(model: type[Model], alias: str, vendor: str, count: int, keyed: bool = False) -> _Plan:
     meta = model._meta
     if meta.parents:
         raise TypeError(f"rows_insert does not handle multi-table inheritance ({meta.label}).")
     quote = connections[alias].ops.quote_name
     pk = meta.pk
-    # An auto-incremented key comes back from the database.
-    generated = pk is not None and bool(getattr(pk, "db_returning", False))
+    # An auto-incremented key comes back from the database, unless the rows already have theirs
+    # (``keyed``: drawn from the key's sequence beforehand).
+    generated = pk is not None and bool(getattr(pk, "db_returning", False)) and not keyed
     fields = tuple(f for f in meta.local_concrete_fields if not (generated and f is pk))
     columns = ", ".join(quote(f.column) for f in fields)
     head = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "  # noqa: S608
@@ -111,7 +112,8 @@ def rows_insert(
     objs: Sequence[M], *, using: str | None = None, receivers_applied: bool = False
 ) -> Sequence[M]:
     """Insert new, unsaved instances of one model (one statement per ``BATCH`` rows); their primary
-    keys are set — at once, or inside ``rows_pipelined`` at the next flush. ``receivers_applied``:
+    keys are set — at once, or inside ``rows_pipelined`` at the next flush (rows that all have their
+    key already, drawn from its sequence, are inserted with it). ``receivers_applied``:
     the caller has already done what the model's ``pre_save``/``post_save`` receivers do for a new
     row (otherwise such a model is refused)."""
     for start in range(0, len(objs), BATCH):
@@ -153,7 +155,10 @@ def _insert(objs: Sequence[M], using: str | None, receivers_applied: bool) -> No
         raise TypeError(f"{model._meta.label} has save signals: use the ORM, which sends them.")
     alias = using or router.db_for_write(model)
     connection = connections[alias]
-    plan = _plan(model, alias, connection.vendor, len(objs))
+    keyed = objs[0].pk is not None
+    if any((obj.pk is not None) is not keyed for obj in objs):
+        raise TypeError("rows_insert takes rows that all have their key, or none that has one.")
+    plan = _plan(model, alias, connection.vendor, len(objs), keyed)
     values = _values(plan, objs, connection)
     pipe = _pipeline.get()
     # Held only at the block's own level: inside a savepoint opened within the block, a row is

@@ -197,3 +197,18 @@ def test_rows_inside_a_savepoint_of_the_block_are_written_at_once_and_rolled_bac
             pass
         assert kept.pk is None
     assert set(Deadline.objects.values_list("subject_id", flat=True)) == {"10"}
+
+
+def test_rows_that_have_their_keys_are_inserted_with_them():
+    taken = Deadline.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    rows = [_deadline(20), _deadline(21)]
+    rows[0].pk, rows[1].pk = taken + 1000, taken + 1001
+    with CaptureQueriesContext(connection) as captured:
+        rows_insert(rows)
+    assert len(captured) == 1
+    assert [r.pk for r in rows] == [taken + 1000, taken + 1001]
+    assert Deadline.objects.get(pk=taken + 1001).subject_id == "21"
+    mixed = [_deadline(22), _deadline(23)]
+    mixed[0].pk = taken + 2000
+    with pytest.raises(TypeError, match="key"):
+        rows_insert(mixed)
