@@ -60,17 +60,17 @@ def case_number_next(*, at: datetime) -> str:
     """Next tracking number of the day: SQ + yyyymmdd + 6-digit sequence. One statement: the day's
     counter row is created or bumped under its row lock and the new value returned (PostgreSQL and
     SQLite ≥ 3.35 both take ``INSERT … ON CONFLICT DO UPDATE … RETURNING``)."""
-    return _number_and_key(at=at)[0]
+    return _number_and_key(at=at, draw_key=False)[0]
 
 
-def _number_and_key(*, at: datetime) -> tuple[str, int | None]:
+def _number_and_key(*, at: datetime, draw_key: bool = True) -> tuple[str, int | None]:
     """The day's next tracking number and, on PostgreSQL, the new case's key drawn from the key's
     sequence in the same statement: the case then goes to the server together with the rows that
     point at it (``rows_pipelined``) instead of in a round trip of its own."""
     day = timezone.localtime(at).date()
     table = connection.ops.quote_name(CaseSequence._meta.db_table)
     key_sql = ""
-    if connection.vendor == "postgresql":
+    if draw_key and connection.vendor == "postgresql":
         case_table = Case._meta.db_table
         key_sql = f", nextval(pg_get_serial_sequence('{case_table}', 'id'))"
     ((last, *key),) = statement_run(
@@ -240,8 +240,9 @@ def case_report(
         category=category, located=located, description=description, check_duplicates=check_duplicates
     )
     try:
-        # The rows that follow the case go to the server together (``rows_pipelined``): the
-        # follower, notifications and timer in one round trip, the events and task row in another.
+        # The case and the rows that point at it go to the server together (``rows_pipelined``): the
+        # case, follower, notifications and timer in one round trip, the events and task row in the
+        # next.
         with transaction.atomic(), calendar_pinned(), rows_pipelined(), events_batched() as written:
             case = _insert(
                 actor=reporter,
@@ -260,17 +261,7 @@ def case_report(
                 route_note=suggestion["route_reason"],
                 at=at,
             )
-            for photo in photos:
-                CaseAttachment.objects.create(
-                    case=case,
-                    stage=AttachmentStage.REPORT,
-                    file=photo,
-                    content_type=photo.content_type or "",
-                    uploaded_by=reporter,
-                )
-            for url in media_urls:
-                if url:
-                    CaseAttachment.objects.create(case=case, stage=AttachmentStage.REPORT, url=url[:500])
+            _attach(case, photos=photos, media_urls=media_urls, uploaded_by=reporter, source_ref=source_ref)
             record(
                 case,
                 CASE_REPORTED,
@@ -280,9 +271,6 @@ def case_report(
                 data={"channel": channel, **suggestion},
             )
             feed(case, description=site_text(gettext_noop("已受理")), at=at)
-            if channel == Channel.HOTLINE and source_ref:
-                # The hotline is told what became of its ticket: the delivery is tracked apart.
-                case_delivery_open(case=case, system=ExternalSystem.HOTLINE, external_id=source_ref)
             follower_user = None if staff_channel else reporter
             if follower_user is not None or phone or email:
                 follower = CaseSubscription(
@@ -315,6 +303,30 @@ def case_report(
         raise
     case.recorded_events = written  # type: ignore[attr-defined]
     return case
+
+
+def _attach(
+    case: Case, *, photos: list[UploadedFile], media_urls: Iterable[str], uploaded_by: Any, source_ref: str
+) -> None:
+    """The rows of a report written through the ORM: its photos and media links, and for a 12345
+    ticket the delivery back to the hotline (tracked apart: it is told what became of its ticket)."""
+    urls = [url for url in media_urls if url]
+    hotline = case.channel == Channel.HOTLINE and bool(source_ref)
+    if not (photos or urls or hotline):
+        return
+    rows_flush()  # these rows point at the case: it goes first
+    for photo in photos:
+        CaseAttachment.objects.create(
+            case=case,
+            stage=AttachmentStage.REPORT,
+            file=photo,
+            content_type=photo.content_type or "",
+            uploaded_by=uploaded_by,
+        )
+    for url in urls:
+        CaseAttachment.objects.create(case=case, stage=AttachmentStage.REPORT, url=url[:500])
+    if hotline:
+        case_delivery_open(case=case, system=ExternalSystem.HOTLINE, external_id=source_ref)
 
 
 def _insert(
