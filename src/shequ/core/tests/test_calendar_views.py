@@ -144,3 +144,12 @@ def test_the_administrator_marks_the_year_complete(admin_client):
     year = CalendarYear.objects.get(year=2027)
     assert year.published_on == date(2026, 11, 10)
     assert year.entered_by.username == "city-admin"
+
+
+def test_the_year_status_joins_its_facts_in_the_readers_language(admin_client):
+    admin_client.post("/calendar/2027/publish/", {"published_on": "2026-11-10"})
+    chinese = admin_client.get("/calendar/2027/").content.decode()
+    assert "公布日期：2026-11-10" in chinese
+    assert "；录入人：city-admin" in chinese
+    english = admin_client.get("/calendar/2027/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Published on: 2026-11-10; Entered by: city-admin" in english
