@@ -34,6 +34,7 @@ from shequ.cases.services_transitions import (
     case_extension_request,
     case_handle,
     case_merge,
+    case_petition_link,
     case_redispatch,
     case_redo,
     case_register,
@@ -363,6 +364,13 @@ def test_one_case_walks_through_every_transition(world: CaseWorld, clock: time_m
     assert (supervision.level, supervision.target, supervision.automatic) == ("ordinary", company, False)
     assert told(w.property_manager, "case_supervised", case) == 1
 
+    # 信访: a petition on the same matter is linked by its number; the case is flagged, state unchanged.
+    case, events = act(case_petition_link, case, actor=w.dispatcher, petition_ref="XF-2026-000321")
+    assert [e.type for e in events] == ["CASE_PETITION_LINKED"]
+    assert events[0].data["petition"] == "XF-2026-000321"
+    assert events[0].data["state"] == {"old": "handling", "new": "handling"}
+    assert case.petition_ref == "XF-2026-000321"
+
     # 挂账 at 11:10 until Wednesday; the handling clock stops.
     clock.shift(timedelta(minutes=10))
     case, events = act(
@@ -606,6 +614,7 @@ def test_one_case_walks_through_every_transition(world: CaseWorld, clock: time_m
         "CASE_EXTENSION_REQUESTED",
         "CASE_EXTENSION_GRANTED",
         "CASE_SUPERVISED",
+        "CASE_PETITION_LINKED",
         "CASE_SUSPENDED",
         "CASE_RESUMED",
         "CASE_HANDLED",
@@ -629,7 +638,7 @@ def test_one_case_walks_through_every_transition(world: CaseWorld, clock: time_m
         "CASE_CLOSED",
     ]
     # Every row after the report came with one change of the case row, each bumping its version.
-    assert case.version == 31
+    assert case.version == 32
 
 
 # --- exception paths ------------------------------------------------------------------------------
