@@ -386,7 +386,7 @@ def _measure_api(
 PHASES = (
     ("token check", "accounts/api_auth.py", "authenticate"),
     ("place (locate, division and compound rows)", "cases/services_intake.py", "_resolve_place"),
-    ("tracking number", "cases/services_intake.py", "case_number_next"),
+    ("tracking number", "cases/services_intake.py", "_number_and_key"),
     ("case row", "cases/services_intake.py", "_insert"),
     ("routing", "cases/routing.py", "route_case"),
     ("duplicate check", "cases/duplicates.py", "duplicate_numbers"),

@@ -56,21 +56,16 @@ def _invalid(message: str, field: str, code: str = "invalid") -> ApiError:
     return ApiError(message, code=code, field=field, status=422)
 
 
-def case_number_next(*, at: datetime) -> str:
-    """Next tracking number of the day: SQ + yyyymmdd + 6-digit sequence. One statement: the day's
-    counter row is created or bumped under its row lock and the new value returned (PostgreSQL and
-    SQLite ≥ 3.35 both take ``INSERT … ON CONFLICT DO UPDATE … RETURNING``)."""
-    return _number_and_key(at=at, draw_key=False)[0]
-
-
-def _number_and_key(*, at: datetime, draw_key: bool = True) -> tuple[str, int | None]:
-    """The day's next tracking number and, on PostgreSQL, the new case's key drawn from the key's
-    sequence in the same statement: the case then goes to the server together with the rows that
-    point at it (``rows_pipelined``) instead of in a round trip of its own."""
+def _number_and_key(*, at: datetime) -> tuple[str, int | None]:
+    """The day's next tracking number — SQ + yyyymmdd + 6-digit sequence: the day's counter row is
+    created or bumped under its row lock and the new value returned (PostgreSQL and SQLite ≥ 3.35
+    both take ``INSERT … ON CONFLICT DO UPDATE … RETURNING``) — and, on PostgreSQL, the new case's key
+    drawn from the key's sequence in the same statement: the case then goes to the server together
+    with the rows that point at it (``rows_pipelined``) instead of in a round trip of its own."""
     day = timezone.localtime(at).date()
     table = connection.ops.quote_name(CaseSequence._meta.db_table)
     key_sql = ""
-    if draw_key and connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
         case_table = Case._meta.db_table
         key_sql = f", nextval(pg_get_serial_sequence('{case_table}', 'id'))"
     ((last, *key),) = statement_run(
