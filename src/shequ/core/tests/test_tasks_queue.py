@@ -49,7 +49,7 @@ def test_a_deferred_task_keeps_its_time(settings):
     assert row.run_after == later
 
 
-def test_one_statement_and_the_worker_runs_it(settings):
+def test_the_outbox_row_and_its_task_row_commit_together_and_the_worker_runs_it(settings):
     settings.TASKS = PRODUCTION
     assert type(task_backends["default"]).__module__ == "shequ.core.tasks_queue"
     from django.contrib.auth import get_user_model
