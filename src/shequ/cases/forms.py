@@ -219,7 +219,7 @@ class RejectForm(ActionForm):
         route = dict(LEGAL_ROUTES)[self.cleaned_data["route"]] if self.cleaned_data.get("route") else ""
         detail = self.cleaned_data.get("route_detail", "").strip()
         if route and detail:
-            return site_text(gettext_noop("%(route)s：%(detail)s"), route=route, detail=detail)
+            return site_text(gettext_noop("%(label)s：%(value)s"), label=route, value=detail)
         return site_text(route) if route else detail
 
 

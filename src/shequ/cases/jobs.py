@@ -30,8 +30,8 @@ from shequ.core.ticks import periodic_job_register
 
 from . import conf
 from .machine import CASE_DEADLINE_OVERDUE, CASE_DEADLINE_REMINDED, CASE_ESCALATED
-from .models import Case
-from .services_common import DEADLINE_KIND, handler_key, iso, record, tell_followers
+from .models import Case, CaseState
+from .services_common import DEADLINE_KIND, iso, record, tell_followers
 
 _STAGE_OF_KIND = {kind: stage for stage, kind in DEADLINE_KIND.items()}
 
@@ -91,11 +91,15 @@ def _reminded(deadline: Deadline) -> None:
                 title=site_text(gettext_noop("案件 %(n)s：居民反馈未解决，请尽快复核"), n=case.number),
             )
         else:
-            handler_notify(
-                case=case,
-                kind="case_deadline_reminded",
-                title=site_text(gettext_noop("案件 %(n)s 即将到期"), n=case.number),
-            )
+            # Whoever owes the step: the unit, or the street's dispatch centre for its own steps.
+            title = site_text(gettext_noop("案件 %(n)s 即将到期"), n=case.number)
+            street = _late_party(case, stage)
+            if street is None:
+                handler_notify(case=case, kind="case_deadline_reminded", title=title)
+            else:
+                supervisors_notify(
+                    case=case, division_code=street, kind="case_deadline_reminded", title=title
+                )
 
 
 def _overdue(deadline: Deadline) -> None:
@@ -191,11 +195,13 @@ def cases_escalate(*, now: datetime | None = None) -> int:
     return issued
 
 
-def _late_party(case: Case, stage: str) -> str:
-    """Who a late ``stage`` waits on: the responsible unit signs for and handles; registration,
-    dispatch, the check and the review of a "not solved" answer are the street's own steps."""
-    if stage in {"sign_for", "handling"}:
-        return handler_key(case) or ""
+def _late_party(case: Case, stage: str) -> str | None:
+    """Who a late ``stage`` waits on: None for the responsible unit, which signs for and handles —
+    unless it asked to return the case (退单): then the street's dispatch centre owes the decision,
+    as it owes its own steps (registration, dispatch, the check, the review of a "not solved"
+    answer); the street's code then."""
+    if stage in {"sign_for", "handling"} and case.state != CaseState.RETURN_REQUESTED:
+        return None
     return case.street.code
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -41,7 +42,12 @@ def case_by_number_public(number: str) -> Case:
         raise Http404 from None
 
 
-def case_timeline(case: Case) -> QuerySet[Event]:
+def case_timeline(case: Case) -> Iterable[Event]:
+    """The case's event rows, oldest first. A case just reported carries the events its report
+    wrote (``recorded_events``): they are not read back."""
+    recorded = getattr(case, "recorded_events", None)
+    if recorded is not None:
+        return recorded
     return events_for_subject(case).select_related("actor")
 
 

@@ -17,7 +17,6 @@ from typing import Any
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 
-from shequ.accounts.models import Role
 from shequ.accounts.security import is_staff_user
 from shequ.places.models import Division, DivisionLevel
 
@@ -31,7 +30,6 @@ CATALOGUE_ORDER = (
     "major_code",
     "minor_code",
 )
-ROUTING_ROLES = frozenset({Role.DISTRICT_OFFICER, Role.CITY_ADMIN})
 
 # --- The catalogue -------------------------------------------------------------------------------
 

@@ -202,8 +202,15 @@ def cancel_stage(case: Case, stage: str, *, actor: Any, at: datetime, reason: st
 
 
 def cancel_all(case: Case, *, actor: Any, at: datetime, reason: str) -> None:
-    for stage in DEADLINE_KIND:
-        cancel_stage(case, stage, actor=actor, at=at, reason=reason)
+    """Stop every running or paused timer of the case (one query for them all)."""
+    running = Deadline.objects.filter(
+        subject_type="cases.case",
+        subject_id=str(case.pk),
+        kind__in=DEADLINE_KIND.values(),
+        state__in=[DeadlineState.RUNNING, DeadlineState.PAUSED],
+    ).order_by("pk")
+    for deadline in running:
+        deadline_cancel(deadline=deadline, actor=actor, at=at, reason=reason)
 
 
 # --- followers -----------------------------------------------------------------------------------

@@ -1081,8 +1081,7 @@ def case_supervise(
 ) -> Case:
     """督办 (ordinary → yellow card → red card): a supervision row, the case's level raised, the one
     supervised told. ``target`` is who is supervised (default: the responsible unit); an automatic
-    supervision names the overdue timer it is for (``deadline``; default: the running handling
-    timer)."""
+    supervision names the overdue timer it is for (``deadline``)."""
     reason = required(reason, "reason", _("请说明督办事由。"))
     if level not in SupervisionLevel.values or level == SupervisionLevel.NONE:
         raise ApiError(_("督办级别无效。"), code="invalid", field="level", status=422)
@@ -1097,8 +1096,6 @@ def case_supervise(
         if lower and not automatic:
             raise ApiError(_("督办级别不能降低。"), code="invalid", field="level", status=422)
         at = _now()
-        if automatic and deadline is None:
-            deadline = open_deadline(case, "handling")
         supervised = (handler_key(case) or "") if target is None else target
         default_points = {SupervisionLevel.YELLOW: 5, SupervisionLevel.RED: 10}.get(level, 0)  # type: ignore[call-overload]
         Supervision.objects.create(

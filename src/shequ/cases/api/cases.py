@@ -150,9 +150,7 @@ def case_row(case: Case, now: datetime) -> dict[str, Any]:
 
 def _timeline(case: Case, *, show_actors: bool) -> list[dict[str, Any]]:
     out = []
-    # A case just reported carries the events its report wrote: no need to read them back.
-    events = getattr(case, "recorded_events", None)
-    for event in case_timeline(case) if events is None else events:
+    for event in case_timeline(case):
         if not show_actors and not event.type.startswith("CASE_"):
             continue  # the clock's own rows (timers started, met …) are for staff
         data = event.data or {}

@@ -287,3 +287,39 @@ def test_the_escalation_runs_as_a_periodic_job(world: CaseWorld, clock: Any) -> 
     clock.move_to(later)
     assert periodic_jobs_run(now=later).ran["cases.escalate"] == 0
     assert len(supervisions(case)) == 2
+
+
+def test_a_late_sign_for_while_the_unit_asks_to_return_the_case_is_the_centres(
+    world: CaseWorld, clock: Any
+) -> None:
+    from shequ.cases.services_transitions import case_return_request
+
+    w = world
+    case = case_dispatch(
+        case=case_register(case=w.report(), actor=w.dispatcher), actor=w.dispatcher, org=w.branch
+    )
+    clock.move_to(at(2026, 3, 2, 11, 0))
+    case_return_request(case=case, actor=w.handler, grounds="产权属小区，应由物业处理")
+    # The sign-for timer (due 12:00) runs on while the centre decides: the lateness is the street's.
+    assert escalate(clock, at(2026, 3, 2, 13, 0)) == 1
+    street = w.tree.street(1, 1).code
+    assert [(level, target) for level, target, _r in by_timer(case)["case_sign_for"]] == [
+        ("ordinary", street)
+    ]
+    assert told("case_supervised", w.handler) == 0
+
+
+def test_reminders_go_to_whoever_owes_the_step(world: CaseWorld, clock: Any) -> None:
+    from shequ.cases.jobs import _reminded
+    from shequ.core.models import Deadline
+
+    w = world
+    case = case_register(case=w.report(), actor=w.dispatcher)
+    dispatch = Deadline.objects.get(subject_id=str(case.pk), kind="case_dispatch")
+    _reminded(dispatch)  # not yet dispatched: the street's centre owes it
+    assert told("case_deadline_reminded", w.dispatcher) == 1
+    assert told("case_deadline_reminded", w.handler) == 0
+    case = case_dispatch(case=case, actor=w.dispatcher, org=w.branch)
+    _reminded(Deadline.objects.get(subject_id=str(case.pk), kind="case_sign_for"))  # the unit owes it
+    assert told("case_deadline_reminded", w.handler) == 1
+    assert told("case_deadline_reminded", w.dispatcher) == 1
