@@ -46,10 +46,11 @@ V = TypeVar("V")
 class _Pin:
     """The tokens of one request or block, read on first use."""
 
-    __slots__ = ("tokens",)
+    __slots__ = ("bumped", "tokens")
 
     def __init__(self) -> None:
         self.tokens: dict[str, str] | None = None
+        self.bumped = False  # a revision was bumped within: read, don't pin (see revision_bump)
 
 
 _pin: ContextVar[_Pin | None] = ContextVar("shequ_revisions_pin", default=None)
@@ -80,7 +81,7 @@ def _read() -> dict[str, str]:
 def revision_tokens() -> Mapping[str, str]:
     """The current token of every key (a key never bumped is absent: its token is "")."""
     pin = _pin.get()
-    if pin is None:
+    if pin is None or pin.bumped:
         return _read()
     if pin.tokens is None:
         pin.tokens = _read()
@@ -114,7 +115,11 @@ def revision_bump(*keys: str) -> None:
             cursor.execute(sql, [key, uuid.uuid4().hex, now])
     pin = _pin.get()
     if pin is not None:
-        pin.tokens = None  # this request sees its own change
+        # This request sees its own change; and as that change may yet be rolled back, its tokens
+        # are read afresh from now on rather than pinned (a pinned uncommitted token would keep
+        # the rolled-back data in use for the rest of the request).
+        pin.tokens = None
+        pin.bumped = True
 
 
 class RevisionsMiddleware:

@@ -128,6 +128,9 @@ def _values(plan: _Plan, objs: Sequence[Model], connection: Any) -> list[Any]:
     for obj in objs:
         if type(obj) is not model:
             raise TypeError("rows_insert takes instances of one model.")
+        # As save() and bulk_create() do: refuse a row that points at an unsaved object, and take
+        # the key of one saved since it was assigned.
+        obj._prepare_related_fields_for_save(operation_name="rows_insert")  # type: ignore[attr-defined]
         for field, passes in zip(plan.fields, plan.passes, strict=True):
             if passes is not None:
                 value = getattr(obj, passes[0])

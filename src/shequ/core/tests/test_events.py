@@ -68,3 +68,23 @@ def test_a_failing_block_writes_nothing(subject):
     with pytest.raises(RuntimeError):
         _record_then_fail(subject)
     assert not events_for_subject(subject).exists()
+
+
+class _UndoError(Exception):
+    pass
+
+
+def test_an_event_inside_a_savepoint_of_the_batch_is_written_at_once_and_rolled_back_with_it(subject):
+    with transaction.atomic(), events_batched() as written:
+        event_record(subject=subject, type="BEFORE", actor=None)
+        with transaction.atomic():  # a savepoint that stays
+            event_record(subject=subject, type="KEPT", actor=None)
+        try:
+            with transaction.atomic():  # a savepoint rolled back
+                event_record(subject=subject, type="UNDONE", actor=None)
+                raise _UndoError
+        except _UndoError:
+            pass
+        event_record(subject=subject, type="AFTER", actor=None)
+    assert list(events_for_subject(subject).values_list("type", flat=True)) == ["BEFORE", "KEPT", "AFTER"]
+    assert [e.type for e in written] == ["BEFORE", "KEPT", "UNDONE", "AFTER"]  # what the block recorded

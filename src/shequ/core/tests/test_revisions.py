@@ -136,6 +136,20 @@ def test_pinned_tokens_are_read_once_and_a_bump_in_the_block_is_seen():
     assert len(captured) == 2  # outside a block every call reads the tokens
 
 
+def test_after_a_rolled_back_bump_the_block_reads_the_committed_token_again():
+    revision_bump(KEY)
+    committed = revision_token(KEY)
+    cache = RevisionCache((KEY,), Loads())
+    with revisions_pinned():
+        assert cache.get() == 1
+        with pytest.raises(RuntimeError):
+            _bump_then_fail(committed)
+        # The rolled-back token is not kept for the rest of the block: the copy loaded under the
+        # committed token is what the block reads again.
+        assert revision_token(KEY) == committed
+        assert cache.get() == 1
+
+
 def test_the_middleware_reads_the_tokens_at_most_once_per_request():
     seen: list[int] = []
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
@@ -213,3 +214,11 @@ def test_rows_that_have_their_keys_are_inserted_with_them():
     mixed[0].pk = taken + 2000
     with pytest.raises(TypeError, match="key"):
         rows_insert(mixed)
+
+
+def test_a_row_pointing_at_an_unsaved_object_is_refused():
+    event = Event(occurred_at=timezone.now(), subject_type="x", subject_id="1", type="T")
+    event.actor = get_user_model()(username="nobody-yet")
+    with pytest.raises(ValueError, match="unsaved related object"):
+        rows_insert([event])
+    assert not Event.objects.filter(type="T", subject_type="x").exists()
