@@ -28,13 +28,12 @@ All instants are aware datetimes; the arithmetic is done in local time (``settin
 Asia/Shanghai) and results are returned aware in that zone. Amounts may be ``int`` or ``Decimal``
 and are exact to the microsecond.
 
-The calendar is loaded once per process into sets; each call compares one small version token in
-the database with the token of the loaded copy, and reloads only when a calendar edit changed it.
+The calendar is loaded once per process into sets and kept under its revision token
+(``core.revisions``: the tokens are read once per request), reloaded only after a calendar edit.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -49,7 +48,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from .models.calendar import CalendarDay, CalendarDayKind, CalendarYear, Unit
-from .revisions import revision_token
+from .revisions import RevisionCache
 
 __all__ = [
     "CalendarSnapshot",
@@ -89,7 +88,6 @@ class DeadlineResult:
 
 @dataclass(frozen=True)
 class CalendarSnapshot:
-    token: str
     holidays: frozenset[date]
     workdays: frozenset[date]
     known_years: frozenset[int]
@@ -105,27 +103,20 @@ class CalendarSnapshot:
         return year in self.known_years
 
 
-_lock = threading.Lock()
-_snapshot: CalendarSnapshot | None = None
-
-
 CALENDAR_REVISION: Final = "core.calendar"
 
 
-def _current_token() -> str:
-    """The calendar's revision token (read with the other revisions, once per request)."""
-    return revision_token(CALENDAR_REVISION)
-
-
-def _load(token: str) -> CalendarSnapshot:
+def _load() -> CalendarSnapshot:
     holidays: set[date] = set()
     workdays: set[date] = set()
     for day, kind in CalendarDay.objects.values_list("date", "kind"):
         (workdays if kind == CalendarDayKind.ADJUSTED_WORKDAY else holidays).add(day)
     years = frozenset(CalendarYear.objects.values_list("year", flat=True))
-    return CalendarSnapshot(
-        token=token, holidays=frozenset(holidays), workdays=frozenset(workdays), known_years=years
-    )
+    return CalendarSnapshot(holidays=frozenset(holidays), workdays=frozenset(workdays), known_years=years)
+
+
+# The calendar as loaded, kept per process under its revision token (``core.revisions``).
+_calendar: RevisionCache[CalendarSnapshot] = RevisionCache((CALENDAR_REVISION,), _load)
 
 
 _pinned: ContextVar[CalendarSnapshot | None] = ContextVar("shequ_calendar_pinned", default=None)
@@ -148,19 +139,9 @@ def calendar_pinned() -> Iterator[CalendarSnapshot]:
 
 
 def calendar_snapshot() -> CalendarSnapshot:
-    """The calendar as the database holds it now: one token query, a reload only after an edit."""
-    global _snapshot  # noqa: PLW0603 - the per-process cache
+    """The calendar as the database holds it now: reloaded only after an edit."""
     pinned = _pinned.get()
-    if pinned is not None:
-        return pinned
-    token = _current_token()
-    current = _snapshot
-    if current is not None and current.token == token:
-        return current
-    with _lock:
-        fresh = _load(token)
-        _snapshot = fresh
-    return fresh
+    return pinned if pinned is not None else _calendar.get()
 
 
 def is_working_day(day: date) -> bool:
@@ -397,4 +378,4 @@ def deadline_add_paused(
     return _result(_add(cursor, remaining, unit, cal, unknown), unknown)
 
 
-_EMPTY = CalendarSnapshot(token="", holidays=frozenset(), workdays=frozenset(), known_years=frozenset())
+_EMPTY = CalendarSnapshot(holidays=frozenset(), workdays=frozenset(), known_years=frozenset())
