@@ -14,7 +14,7 @@ class AccountsConfig(AppConfig):
         from .reference import SEATS_REVISION, TOKENS_REVISION
 
         revision_watch(ApiToken, TOKENS_REVISION)
-        revision_watch(User, TOKENS_REVISION)
+        revision_watch(User, TOKENS_REVISION, ignore=("last_login",))  # not on every sign-in
         revision_watch(Membership, SEATS_REVISION)
 
         scopes.register_place_scopes()

@@ -25,7 +25,6 @@ SEATS_REVISION: Final = "accounts.seats"
 @dataclass
 class TokenEntry:
     token_id: int
-    prefix: str
     owner: User  # never handed out: each request gets its own copy (``user()``)
     last_used_at: datetime | None
 
@@ -41,9 +40,7 @@ def _load(digest: str) -> TokenEntry | None:
     )
     if token is None:
         return None
-    return TokenEntry(
-        token_id=token.pk, prefix=token.prefix, owner=token.user, last_used_at=token.last_used_at
-    )
+    return TokenEntry(token_id=token.pk, owner=token.user, last_used_at=token.last_used_at)
 
 
 _tokens: LookupCache[str, TokenEntry] = LookupCache((TOKENS_REVISION,), max_size=20_000)

@@ -113,7 +113,7 @@ class Target:
         if self.organisation is not None:
             return self.organisation.name
         label = str(ResponsibleKind(self.responsible_kind).label)
-        return with_detail(label, self.sector) if self.sector else label
+        return with_detail(label, self.sector)
 
 
 def committee_refused() -> ApiError:

@@ -7,7 +7,7 @@ from shequ.config.api import api
 
 urlpatterns: list[URLPattern | URLResolver] = [
     # The machine interfaces first: their prefixes are their own, and URL resolution tries the
-    # patterns in order (the pages' catch-all "" include would be tried before them otherwise).
+    # patterns in order, so their requests skip the pages' patterns.
     path("api/v1/", api.urls),
     path("open311/v2/", include("shequ.cases.open311.urls")),
     path("", include("shequ.core.urls")),

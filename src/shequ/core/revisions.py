@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
@@ -217,11 +217,15 @@ def revision_caches_clear() -> None:
 # --- Signals -----------------------------------------------------------------------------------------
 
 
-def revision_watch(model: type[Model], *keys: str) -> None:
+def revision_watch(model: type[Model], *keys: str, ignore: Iterable[str] = ()) -> None:
     """Bump ``keys`` whenever a row of ``model`` is saved or deleted one by one (admin, shell, fixtures,
-    services). Bulk writes bypass signals and bump for themselves."""
+    services). Bulk writes bypass signals and bump for themselves. A save of only ``ignore`` fields
+    (``save(update_fields=…)``, such as the login's ``last_login``) changes nothing kept."""
+    ignored = frozenset(ignore)
 
-    def changed(sender: Any, **kwargs: Any) -> None:
+    def changed(sender: Any, update_fields: Iterable[str] | None = None, **kwargs: Any) -> None:
+        if update_fields is not None and ignored and set(update_fields) <= ignored:
+            return
         revision_bump(*keys)
 
     uid = f"shequ-revision-{model._meta.label}-{'+'.join(keys)}"

@@ -13,8 +13,9 @@ Two kinds of text leave a service:
 - what answers the acting user — error messages, form errors, pages. These stay in the user's active
   language (``gettext``), and so do the small joiners of a page (``labelled``, ``with_detail``,
   ``listed``): a page in English shows English punctuation between its translated parts. Templates
-  use the same messages (``{% blocktranslate %}{{ label }}：{{ value }}{% endblocktranslate %}``,
-  ``{{ text }}（{{ detail }}）``, ``{% translate "、" context "list separator" %}``).
+  use the same joiners through the ``labelled`` and ``with_detail`` filters of ``shequ_ui``
+  (``{{ label|labelled:value }}``, ``{{ text|with_detail:detail }}``) and
+  ``{% translate "、" context "list separator" %}``.
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ def labelled(label: Any, value: Any) -> str:
 
 def with_detail(text: Any, detail: Any) -> str:
     """The text with a detail in brackets after it ("黄浦城管中队（部门派出机构）"), in the active
-    language."""
+    language; the text alone when there is no detail."""
+    if not detail:
+        return str(text)
     return gettext("%(text)s（%(detail)s）") % {"text": text, "detail": detail}
 
 

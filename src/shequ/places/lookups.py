@@ -29,7 +29,7 @@ def _division(code: str) -> Division | None:
 
 
 def _compound(code: str) -> Compound | None:
-    return Compound.objects.select_related("grid").filter(code=code).first()
+    return Compound.objects.select_related("committee", "grid").filter(code=code).first()
 
 
 def _grid(code: str) -> Grid | None:
@@ -41,7 +41,7 @@ def division_by_code(code: str) -> Division | None:
 
 
 def compound_by_code(code: str) -> Compound | None:
-    """The compound with its grid (``compound.grid`` costs no query)."""
+    """The compound with its committee and grid (neither costs a query)."""
     return _compounds.get(code, _compound)
 
 

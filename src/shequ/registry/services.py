@@ -154,7 +154,10 @@ def synthetic_committee_reset(*, committee: CommitteeContext, actor: Any | None 
         compounds = Compound.objects.filter(committee_id=committee.committee_id, is_synthetic=True)
         deleted += House.objects.filter(building__compound__in=compounds, is_synthetic=True).delete()[0]
         deleted += Building.objects.filter(compound__in=compounds, is_synthetic=True).delete()[0]
-        deleted += compounds.delete()[0]
+        removed = compounds.delete()[0]
+        if removed:
+            geo_revision_bump()  # located compounds gone: locate and the kept rows forget them
+        deleted += removed
         if deleted:
             event_record(
                 subject=Division(pk=committee.committee_id),

@@ -53,6 +53,7 @@ from shequ.cases.services_intake import case_follow, case_report
 from shequ.core.errors import ApiError
 from shequ.core.idempotency import idempotent
 from shequ.core.privacy import masked_value, reveal
+from shequ.places.lookups import compound_by_code
 from shequ.places.models import Compound, Division, DivisionLevel
 
 router = Router(tags=["cases"])
@@ -246,7 +247,7 @@ def _category(code: str, *, field: str = "category", public_only: bool = False) 
 
 def _report_place(payload: schemas.CaseIn) -> Compound | Division | None:
     if payload.compound:
-        compound = Compound.objects.select_related("committee", "grid").filter(code=payload.compound).first()
+        compound = compound_by_code(payload.compound)
         if compound is None:
             raise _invalid(_("没有这个小区：%(code)s") % {"code": payload.compound}, "compound")
         return compound

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from shequ.cases.models import OpenApiClient
 from shequ.cases.services_intake import MAX_DESCRIPTION
 from shequ.cases.services_open311 import Open311Report, open311_client_by_key
+from shequ.places.lookups import compound_by_code
 from shequ.places.models import Compound
 
 from . import selectors
@@ -282,7 +283,7 @@ def _location(values: QueryDict) -> tuple[float | None, float | None, str, Compo
         lon = _coordinate(long_text, "long", 180.0)
     compound = None
     if address_id:
-        compound = selectors.compound_by_code(address_id)
+        compound = compound_by_code(address_id)
         if compound is None:
             raise bad(_("address_id 不存在：%(id)s") % {"id": address_id[:40]})
     if lat is None and compound is None and not address:

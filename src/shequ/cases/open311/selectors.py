@@ -21,7 +21,6 @@ from shequ.cases.models import (
     ReportToken,
 )
 from shequ.cases.selectors import LIST_RELATED
-from shequ.places.models import Compound
 
 if TYPE_CHECKING:
     from .params import RequestFilters, UpdateFilters
@@ -41,10 +40,6 @@ def service_by_code(code: str) -> Category | None:
 def service_for_post(code: str) -> Category | None:
     """The category a POST names, emergency ones included (they are answered with the number)."""
     return Category.objects.filter(code=code, is_active=True, is_public=True).first()
-
-
-def compound_by_code(code: str) -> Compound | None:
-    return Compound.objects.filter(code=code).first()
 
 
 def _first_media(field: str) -> Subquery:

@@ -57,10 +57,7 @@ def _category_choices() -> list[tuple[str, Any]]:
 
 
 def _place_choices(user: Any) -> list[tuple[str, str]]:
-    return [
-        (p.value, with_detail(p.label, p.detail) if p.detail else p.label)
-        for p in selectors_pages.home_places(user)
-    ]
+    return [(p.value, with_detail(p.label, p.detail)) for p in selectors_pages.home_places(user)]
 
 
 @login_required

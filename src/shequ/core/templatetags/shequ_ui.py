@@ -29,7 +29,7 @@ def labelled_filter(label: Any, value: Any) -> str:
 def with_detail_filter(text: Any, detail: Any) -> str:
     """``{{ text|with_detail:detail }}``: "text（detail）" in the active language, or the text alone
     when there is no detail."""
-    return with_detail(text, detail) if detail else str(text)
+    return with_detail(text, detail)
 
 
 @dataclass(frozen=True)

@@ -174,3 +174,18 @@ def test_a_watched_model_bumps_on_save_and_delete():
     assert saved != before
     division.delete()
     assert revision_token(ROWS_REVISION) not in {before, saved}
+
+
+def test_a_sign_in_does_not_bump_the_token_cache_but_a_deactivation_does():
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import update_last_login
+
+    from shequ.accounts.reference import TOKENS_REVISION
+
+    user = get_user_model().objects.create_user(username="watched", password=None)
+    before = revision_token(TOKENS_REVISION)
+    update_last_login(None, user)  # what every sign-in does
+    assert revision_token(TOKENS_REVISION) == before
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    assert revision_token(TOKENS_REVISION) != before

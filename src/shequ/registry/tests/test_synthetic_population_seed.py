@@ -342,3 +342,16 @@ def test_committee_staff_see_only_their_committees_residents(divisions):
         visible(HouseholdMember.objects.all(), worker).count()
         == HouseholdMember.objects.filter(household__path__startswith=village.path).count()
     )
+
+
+def test_a_reset_that_deletes_located_compounds_bumps_the_locate_revision(village_only):
+    from shequ.core.revisions import revision_token
+    from shequ.places.services import LOCATE_REVISION
+    from shequ.registry.services import synthetic_committee_reset
+
+    _seed_village()
+    seeded = revision_token(LOCATE_REVISION)
+    (context,) = committee_contexts(Division.objects.filter(code=JIANGQIU_VILLAGE))
+    assert synthetic_committee_reset(committee=context) > 0
+    assert not Compound.objects.filter(is_synthetic=True).exists()
+    assert revision_token(LOCATE_REVISION) != seeded  # locate forgets the deleted compounds
