@@ -20,6 +20,7 @@ from shequ.accounts.models import (
 from shequ.accounts.tests.factories import SmallTree, organisation_create, small_tree, user_with_role
 from shequ.cases.models import Case, Category, CategoryKind, Channel, ResponsibleKind, Urgency
 from shequ.cases.services_intake import case_report
+from shequ.cases.services_transitions import case_accept, case_dispatch, case_register
 from shequ.core.models import Unit
 from shequ.places.models import Compound
 
@@ -93,6 +94,14 @@ class CaseWorld:
         }
         params.update(kwargs)
         return case_report(**params)
+
+    def in_hands(self, **report: Any) -> Case:
+        """A report (kwargs override) registered, dispatched to the 城管 branch and signed for, all at
+        the current instant."""
+        case = case_register(case=self.report(**report), actor=self.dispatcher)
+        return case_accept(
+            case=case_dispatch(case=case, actor=self.dispatcher, org=self.branch), actor=self.handler
+        )
 
 
 def case_world() -> CaseWorld:

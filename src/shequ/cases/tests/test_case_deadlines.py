@@ -78,12 +78,6 @@ def tick() -> str:
     return out.getvalue()
 
 
-def in_hands(w: CaseWorld, **report: Any) -> Case:
-    """Reported, registered, dispatched to the 城管 branch and signed for, all at the frozen instant."""
-    case = case_register(case=w.report(**report), actor=w.dispatcher)
-    return case_accept(case=case_dispatch(case=case, actor=w.dispatcher, org=w.branch), actor=w.handler)
-
-
 # --- holidays and weekends ------------------------------------------------------------------------
 
 
@@ -176,7 +170,7 @@ def test_suspension_pauses_the_handling_clock(
 ) -> None:
     w = world
     clock.move_to(at(2026, 3, 2, 10, 0))
-    case = in_hands(w)
+    case = w.in_hands()
     assert case.due_at == at(2026, 3, 3, 10, 0)
     clock.move_to(at(2026, 3, 2, 14, 0))  # 20 h of the working day left
     case = case_suspend(case=case, actor=w.dispatcher, reason="等待产权单位答复", review_on=date(2026, 3, 5))
@@ -229,7 +223,7 @@ def test_an_extension_after_the_reminder_brings_a_new_reminder(
 ) -> None:
     w = world
     clock.move_to(at(2026, 3, 2, 10, 0))
-    case = in_hands(w)
+    case = w.in_hands()
     clock.move_to(at(2026, 3, 3, 6, 0))
     with django_capture_on_commit_callbacks(execute=True):
         tick()
@@ -256,7 +250,7 @@ def test_reminder_at_eighty_percent_and_overdue_once(
 ) -> None:
     w = world
     clock.move_to(at(2026, 3, 2, 10, 0))
-    case = in_hands(w)
+    case = w.in_hands()
     handling = timer(case, "case_handling")
     assert handling.remind_at == at(2026, 3, 3, 5, 12)  # 80 % of 24 h = 19 h 12 min
 

@@ -16,7 +16,6 @@ import time_machine
 from shequ.cases.jobs import cases_escalate
 from shequ.cases.models import Case
 from shequ.cases.services_transitions import (
-    case_accept,
     case_dispatch,
     case_handle,
     case_register,
@@ -51,11 +50,6 @@ def clock() -> Iterator[time_machine.Coordinates]:
         yield traveller
 
 
-def in_hands(w: CaseWorld, **report: Any) -> Case:
-    case = case_register(case=w.report(**report), actor=w.dispatcher)
-    return case_accept(case=case_dispatch(case=case, actor=w.dispatcher, org=w.branch), actor=w.handler)
-
-
 def escalate(clock: time_machine.Coordinates, when: datetime) -> int:
     clock.move_to(when)
     return cases_escalate(now=when)
@@ -82,7 +76,7 @@ def told(kind: str, user: Any) -> int:
 
 def test_ordinary_yellow_red_by_working_days_overdue(world: CaseWorld, clock: Any) -> None:
     w = world
-    case = in_hands(w)
+    case = w.in_hands()
     assert case.due_at == DUE
     street, district = w.tree.street(1, 1).code, w.tree.district(1).code
     handling = Deadline.objects.get(subject_id=str(case.pk), kind="case_handling")
@@ -162,7 +156,7 @@ def test_ordinary_yellow_red_by_working_days_overdue(world: CaseWorld, clock: An
 
 def test_a_case_found_far_overdue_gets_every_step_at_once(world: CaseWorld, clock: Any) -> None:
     w = world
-    case = in_hands(w)
+    case = w.in_hands()
     assert escalate(clock, at(2026, 3, 12, 10, 0)) == 3
     assert [level for level, *_rest in supervisions(case)] == ["ordinary", "yellow", "red"]
     case.refresh_from_db()
@@ -182,8 +176,8 @@ def by_timer(case: Case) -> dict[str, list[tuple[str, str, str]]]:
 
 def test_every_running_staff_timer_escalates_by_its_own_stage(world: CaseWorld, clock: Any) -> None:
     w = world
-    handled = in_hands(w, description="已处置的案件")
-    suspended = in_hands(w, description="挂账的案件")
+    handled = w.in_hands(description="已处置的案件")
+    suspended = w.in_hands(description="挂账的案件")
     waiting = case_register(case=w.report(description="未派遣的案件"), actor=w.dispatcher)
     clock.move_to(at(2026, 3, 2, 15, 0))
     case_handle(case=handled, actor=w.handler, result="已处置")
@@ -242,7 +236,7 @@ def test_escalation_steps_are_configurable(world: CaseWorld, clock: Any, setting
         {"after_work_days": 3, "level": "red", "escalate_to": "district", "points": 8},
     ]
     w = world
-    case = in_hands(w)
+    case = w.in_hands()
     assert escalate(clock, at(2026, 3, 3, 12, 0)) == 0  # overdue, but under one working day
     assert escalate(clock, at(2026, 3, 4, 10, 0)) == 1
     assert escalate(clock, at(2026, 3, 6, 10, 0)) == 1
@@ -252,7 +246,7 @@ def test_escalation_steps_are_configurable(world: CaseWorld, clock: Any, setting
 
 def test_a_level_set_by_hand_is_never_lowered(world: CaseWorld, clock: Any) -> None:
     w = world
-    case = in_hands(w)
+    case = w.in_hands()
     clock.move_to(at(2026, 3, 2, 15, 0))
     case = case_supervise(case=case, actor=w.dispatcher, level="red", reason="媒体曝光")
     assert supervisions(case) == [("red", "", 10, False)]
@@ -275,7 +269,7 @@ def test_a_level_set_by_hand_is_never_lowered(world: CaseWorld, clock: Any) -> N
 
 def test_the_escalation_runs_as_a_periodic_job(world: CaseWorld, clock: Any) -> None:
     w = world
-    case = in_hands(w)
+    case = w.in_hands()
     when = at(2026, 3, 5, 10, 0)
     clock.move_to(when)
     report = periodic_jobs_run(now=when)

@@ -15,6 +15,7 @@ from shequ.cases.models import Case
 from shequ.cases.services_transitions import case_merge, case_petition_link, case_register
 from shequ.cases.tests.factories import CaseWorld, case_world
 from shequ.core.errors import ApiError
+from shequ.core.events import events_for_subject
 from shequ.core.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +27,7 @@ def world() -> CaseWorld:
 
 
 def linked_events(case: Case) -> list[Event]:
-    return list(Event.objects.filter(subject_id=str(case.pk), type="CASE_PETITION_LINKED").order_by("pk"))
+    return list(events_for_subject(case).filter(type="CASE_PETITION_LINKED"))
 
 
 def refused(call: Any) -> ApiError:

@@ -21,15 +21,12 @@ import time_machine
 from shequ.cases.jobs import cases_escalate
 from shequ.cases.models import Case, CaseState, Feedback
 from shequ.cases.services_transitions import (
-    case_accept,
     case_check_pass,
     case_check_start,
     case_close,
     case_confirm,
-    case_dispatch,
     case_handle,
     case_redo,
-    case_register,
 )
 from shequ.cases.tests.factories import CaseWorld, case_world
 from shequ.core.models import Deadline, DeadlineState, Event, Notification, Supervision
@@ -56,8 +53,7 @@ def clock() -> Iterator[time_machine.Coordinates]:
 
 def awaiting_answer(w: CaseWorld, clock: time_machine.Coordinates) -> Case:
     """Reported, handled and checked on Friday morning: the resident is asked."""
-    case = case_register(case=w.report(), actor=w.dispatcher)
-    case = case_accept(case=case_dispatch(case=case, actor=w.dispatcher, org=w.branch), actor=w.handler)
+    case = w.in_hands()
     clock.shift(timedelta(minutes=30))
     case = case_handle(case=case, actor=w.handler, result="已清理")
     case = case_check_pass(case=case_check_start(case=case, actor=w.grid_worker), actor=w.grid_worker)

@@ -142,8 +142,7 @@ def test_supervision_by_an_english_dispatcher_tells_the_unit_in_chinese(
     world: CaseWorld, clock: Any, english: None
 ) -> None:
     w = world
-    case = case_register(case=w.report(), actor=w.dispatcher)
-    case = case_accept(case=case_dispatch(case=case, actor=w.dispatcher, org=w.branch), actor=w.handler)
+    case = w.in_hands()
     case_supervise(case=case, actor=w.dispatcher, level="yellow", reason="群众反映强烈")
 
     assert titles("case_supervised", case) == {f"案件 {case.number} 被黄牌督办"}
@@ -153,8 +152,7 @@ def test_reminders_and_escalation_under_an_english_request_are_in_chinese(
     world: CaseWorld, clock: time_machine.Coordinates, english: None, django_capture_on_commit_callbacks: Any
 ) -> None:
     w = world
-    case = case_register(case=w.report(), actor=w.dispatcher)
-    case = case_accept(case=case_dispatch(case=case, actor=w.dispatcher, org=w.branch), actor=w.handler)
+    case = w.in_hands()
     # 1 工作日 from Monday 10:00: due Tuesday 10:00, reminded at 80 % of it. The tick and the
     # escalation job run in whatever language the process happens to have active.
     clock.move_to(at(2026, 3, 3, 9, 0))

@@ -18,8 +18,6 @@ from django.test import Client
 from shequ.accounts.tests.factories import login
 from shequ.cases.models import Case, CaseState
 from shequ.cases.services_transitions import (
-    case_accept,
-    case_dispatch,
     case_handle,
     case_merge,
     case_register,
@@ -86,10 +84,7 @@ def test_the_board_in_english_names_units_with_their_kind_in_brackets(world: Cas
 
 
 def test_the_checkers_tasks_in_english_show_the_outcome_then_the_result(world: CaseWorld) -> None:
-    case = case_register(case=world.report(), actor=world.dispatcher)
-    case = case_accept(
-        case=case_dispatch(case=case, actor=world.dispatcher, org=world.branch), actor=world.handler
-    )
+    case = world.in_hands()
     case_handle(case=case, actor=world.handler, result="已清理完毕")
 
     html = english_client(world.grid_worker).get("/cases/checks/").content.decode()
