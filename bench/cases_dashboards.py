@@ -153,7 +153,8 @@ def _backend(backend: str, pg_server: str | None) -> dict[str, Any]:
     machine is doing weighs on every scale alike."""
     filler = _spawn(backend, pg_server, "--fill")
     info = json.loads(_answer(filler, "result"))
-    filler.wait()
+    if filler.wait() != 0:
+        raise RuntimeError(f"the fill child failed after its result (exit {filler.returncode})")
     servers = {}
     try:
         for scale in SCALES:
@@ -312,7 +313,6 @@ def run() -> Figures:
         "labels for every day of the trend took most of a year's dashboard (about 150 ms at 200,000 "
         "cases); labels are now translated when shown."
     )
-    figures.notes = [line for note in figures.notes for line in (note, "")][:-1]  # one paragraph each
     return figures
 
 
@@ -807,7 +807,7 @@ def _pct(values: list[float], q: int) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
-def _serve(tree: Tree) -> None:
+def _serve() -> None:
     """Answer ``LEVEL NODE START END`` lines from stdin with ``@@ms ELAPSED QUERIES``."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -995,7 +995,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"@@result {json.dumps(result)}", flush=True)
             else:
                 print(f"@@ready {json.dumps(_load(args.serve, tree, units))}", flush=True)
-                _serve(tree)
+                _serve()
         finally:
             _drop(args.backend, args.server, name)
     return 0

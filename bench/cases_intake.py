@@ -172,8 +172,8 @@ def run() -> Figures:
         "`locate`, routing, the checks and Django itself."
     )
     figures.notes.append(
-        "Where the API path stands: 12 statements per report (24 two days before, 32 at first), in "
-        "6 round trips to PostgreSQL. Reads of reference data cost no query once a process holds them: "
+        f"Where the API path stands: {first['queries']:.0f} statements per report (see the figures), "
+        "in 6 round trips to PostgreSQL. Reads of reference data cost no query once a process holds them: "
         "the token and its owner, the seats, the category, the divisions and compound, the routing "
         "rules, organisations and property contracts are kept per process and reloaded only after a "
         "change (`core.revisions`: one query per request reads every revision token, which also "
@@ -188,9 +188,7 @@ def run() -> Figures:
         "statement after another."
     )
     figures.notes.append(
-        "Before this step the path took 12 round trips on PostgreSQL and reached 18–28 % of the raw "
-        "rate on this machine (timed then with a probe between reports, which slowed each report by "
-        "about 15 %); the raw side itself moves by a third between runs on this shared "
+        "The raw side itself moves by a third between runs on this shared "
         "two-core machine (its round trip to the local server is about 0.17 ms). What remains above "
         "the raw loop is the Python of Django's request handling, validation, locate, routing, the "
         "duplicate scoring and the answer, and the two reads that come before the transaction."

@@ -231,11 +231,5 @@ def run() -> Figures:
         f"{in_city:,} points in a district, {by_polygon:,} in a compound polygon, "
         f"{by_point:,} matched to a compound point within 300 m, {n - in_city:,} outside the city",
     )
-    figures.notes = [
-        BASELINE_NOTE,
-        "",
-        ENGINE_NOTE,
-        "",
-        HISTORY_NOTE,
-    ]
+    figures.notes = [BASELINE_NOTE, ENGINE_NOTE, HISTORY_NOTE]
     return figures

@@ -60,9 +60,8 @@ def section(name: str, figures: Figures, info: dict[str, str], when: datetime) -
     lines += [f"- {key}: {value}" for key, value in info.items()]
     lines += ["", "| figure | value |", "|---|---|"]
     lines += [f"| {label} | {value} |" for label, value in figures.rows]
-    if figures.notes:
-        lines.append("")
-        lines += figures.notes
+    for note in figures.notes:  # one paragraph each
+        lines += ["", note]
     lines.append(f"<!-- /bench:{name} -->")
     return "\n".join(lines) + "\n"
 
