@@ -13,10 +13,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -25,7 +24,7 @@ from shequ.core.errors import ApiError
 from shequ.core.events import events_batched
 from shequ.core.revisions import revisions_pinned
 from shequ.core.rows import rows_flush, rows_insert, rows_pipelined, statement_run
-from shequ.core.texts import site_text
+from shequ.core.texts import site_language, site_text
 from shequ.core.validators import validate_mobile
 from shequ.places.models import Compound, Division, DivisionLevel, Grid
 
@@ -391,7 +390,7 @@ def _suggest(
 
     if located.district is None or located.street is None:
         raise _invalid(_("无法确定问题所在的街镇，请重新选点。"), "location")
-    with translation.override(settings.LANGUAGE_CODE):  # the reason is kept on the case
+    with site_language():  # the reason is kept on the case
         decision = route_case(
             category=category,
             district=located.district,

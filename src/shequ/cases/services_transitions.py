@@ -14,9 +14,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -25,7 +24,7 @@ from shequ.core.clock import deadline_add
 from shequ.core.errors import ApiError
 from shequ.core.models import SUPERVISION_ORDER, Deadline, Supervision, SupervisionLevel
 from shequ.core.services_clock import deadline_extend, deadline_pause, deadline_resume
-from shequ.core.texts import site_text
+from shequ.core.texts import site_language, site_text
 from shequ.places.models import Division
 
 from . import conf
@@ -239,7 +238,7 @@ def _set_handler(case: Case, *, org: Organisation | None, division: Division | N
     from .routing import can_route_to, route_case
 
     if org is None and division is None:
-        with translation.override(settings.LANGUAGE_CODE):  # the reason is kept on the case
+        with site_language():  # the reason is kept on the case
             decision = route_case(
                 category=case.category,
                 district=case.district,

@@ -29,12 +29,18 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext, pgettext
 
 
+def site_language() -> Any:
+    """A block in the site's language (``settings.LANGUAGE_CODE``), whatever the caller's: for texts
+    built by other code that are stored or sent (a route note, labels kept in a table)."""
+    return translation.override(settings.LANGUAGE_CODE)
+
+
 def site_text(message: str | Promise, /, **params: Any) -> str:
     """``message`` translated into the site's language and filled with ``params`` (``%(name)s``).
 
     Lazy values among ``params`` (choice labels, other translated texts) are rendered in the site's
     language too; the caller's active language is left as it was."""
-    with translation.override(settings.LANGUAGE_CODE):
+    with site_language():
         text = gettext(str(message))
         if params:
             text %= {name: str(v) if isinstance(v, Promise) else v for name, v in params.items()}

@@ -44,10 +44,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO, Any
 
-from django.conf import settings
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from shequ.core.texts import site_language
 from shequ.places.models import Tenure
 
 from .models import DocumentType, PersonStatus, PopulationKind, Relation, Sex
@@ -108,7 +107,7 @@ def enum_lookup(choices: Any) -> dict[str, str]:
     """Label (Chinese) or code (any case) → code. The labels are those of the site's language, whatever
     language is active when the module is first imported (a request in English, say)."""
     table: dict[str, str] = {}
-    with translation.override(settings.LANGUAGE_CODE):
+    with site_language():
         for value, label in choices.choices:
             if value:
                 table[str(value).lower()] = value
